@@ -1,0 +1,41 @@
+// Command manager runs scim-operator in a cluster: the controllers (under leader election) and
+// the SCIM API (on every replica).
+package main
+
+import (
+	"flag"
+	"os"
+
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/log/zap"
+
+	"github.com/scim-operator/scim-operator/internal/operator"
+	"github.com/scim-operator/scim-operator/scimserver"
+)
+
+func main() {
+	opts := operator.Options{SCIM: scimserver.DefaultOptions}
+	flag.StringVar(&opts.SCIMAddr, "scim-bind-address", ":8443", "Address the SCIM API listens on.")
+	flag.StringVar(&opts.SCIM.PublicURL, "scim-public-url", "", "Base URL clients use for the SCIM API, for example https://scim.example.com/scim/v2; derived from each request when empty.")
+	flag.StringVar(&opts.MetricsAddr, "metrics-bind-address", ":8080", `Address of the metrics endpoint; "0" turns it off.`)
+	flag.StringVar(&opts.ProbeAddr, "health-probe-bind-address", ":8081", "Address of /healthz and /readyz.")
+	flag.BoolVar(&opts.LeaderElection, "leader-elect", true, "Run the controllers on one replica at a time.")
+	flag.StringVar(&opts.LeaderElectionNamespace, "leader-election-namespace", "", "Namespace of the leader-election Lease; the pod's own when empty.")
+	zapOpts := zap.Options{}
+	zapOpts.BindFlags(flag.CommandLine)
+	flag.Parse()
+
+	log := zap.New(zap.UseFlagOptions(&zapOpts))
+	ctrl.SetLogger(log)
+	ctx := ctrl.SetupSignalHandler()
+
+	op, err := operator.New(ctx, ctrl.GetConfigOrDie(), opts, log)
+	if err != nil {
+		log.Error(err, "cannot start")
+		os.Exit(1)
+	}
+	if err := op.Start(ctx); err != nil {
+		log.Error(err, "stopped with an error")
+		os.Exit(1)
+	}
+}

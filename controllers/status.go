@@ -1,0 +1,89 @@
+// Package controllers reconciles ScimUsers and ScimGroups: it reports on their status whether
+// they are valid and unique in their tenant, and (later) provisions them into apps.
+package controllers
+
+import (
+	"context"
+	"fmt"
+
+	apiequality "k8s.io/apimachinery/pkg/api/equality"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/reconcile"
+
+	scimv1 "github.com/scim-operator/scim-operator/api/v1alpha1"
+)
+
+// setCondition sets one condition, stamped with the generation it describes.
+func setCondition(status *scimv1.ResourceStatus, generation int64, condType string, s metav1.ConditionStatus, reason, message string) {
+	meta.SetStatusCondition(&status.Conditions, metav1.Condition{
+		Type: condType, Status: s, Reason: reason, Message: message, ObservedGeneration: generation,
+	})
+	status.ObservedGeneration = generation
+}
+
+// readyFromUniqueness is the Ready condition of a resource whose unique attribute (userName,
+// displayName) may be held by an older resource of the tenant.
+func readyFromUniqueness(status *scimv1.ResourceStatus, obj client.Object, attribute, value string, holder client.Object) {
+	if holder == nil || holder.GetName() == obj.GetName() {
+		setCondition(status, obj.GetGeneration(), scimv1.ConditionReady, metav1.ConditionTrue, scimv1.ReasonAccepted,
+			"the resource is valid and unique in its tenant")
+		return
+	}
+	setCondition(status, obj.GetGeneration(), scimv1.ConditionReady, metav1.ConditionFalse, scimv1.ReasonDuplicate,
+		fmt.Sprintf("%s %q is already held by %s; only that one is served through SCIM", attribute, value, holder.GetName()))
+}
+
+// patchStatus writes the status of obj when it differs from before, as a merge patch, so that
+// nothing else of the object is overwritten.
+func patchStatus(ctx context.Context, c client.Client, obj, before client.Object, changed bool) error {
+	if !changed {
+		return nil
+	}
+	return client.IgnoreNotFound(c.Status().Patch(ctx, obj, client.MergeFrom(before)))
+}
+
+// statusChanged reports whether two statuses differ, ignoring condition transition times that
+// SetStatusCondition keeps when nothing changed.
+func statusChanged(before, after any) bool {
+	return !apiequality.Semantic.DeepEqual(before, after)
+}
+
+// oldest returns the oldest of objs, by creation time then name: the one that keeps a
+// contested userName or displayName.
+func oldest[T any, PT interface {
+	*T
+	client.Object
+}](objs []T) client.Object {
+	var best client.Object
+	for i := range objs {
+		o := PT(&objs[i])
+		if best == nil || olderThan(o, best) {
+			best = o
+		}
+	}
+	return best
+}
+
+// requestsForOthers enqueues every one of objs except self.
+func requestsForOthers[T any, PT interface {
+	*T
+	client.Object
+}](objs []T, self client.Object) []reconcile.Request {
+	var reqs []reconcile.Request
+	for i := range objs {
+		if o := PT(&objs[i]); o.GetName() != self.GetName() {
+			reqs = append(reqs, reconcile.Request{NamespacedName: client.ObjectKeyFromObject(o)})
+		}
+	}
+	return reqs
+}
+
+func olderThan(a, b client.Object) bool {
+	ta, tb := a.GetCreationTimestamp(), b.GetCreationTimestamp()
+	if !ta.Equal(&tb) {
+		return ta.Before(&tb)
+	}
+	return a.GetName() < b.GetName()
+}

@@ -1,0 +1,54 @@
+package scimserver
+
+import (
+	"net/http"
+	"strconv"
+
+	"github.com/scim-operator/scim-operator/internal/resource"
+	"github.com/scim-operator/scim-operator/internal/scimerr"
+)
+
+// ContentType is the media type of every SCIM request and response (RFC 7644 §3.1).
+const ContentType = "application/scim+json"
+
+// errorBody is the error response of RFC 7644 §3.12.
+type errorBody struct {
+	Schemas  []string `json:"schemas"`
+	Status   string   `json:"status"`
+	ScimType string   `json:"scimType,omitempty"`
+	Detail   string   `json:"detail,omitempty"`
+}
+
+// writeJSON encodes v once, into the response.
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	data, err := resource.Marshal(v)
+	if err != nil {
+		// Only values this server built reach here; failing to encode them is a bug.
+		status = http.StatusInternalServerError
+		data, _ = resource.Marshal(errorBody{Schemas: []string{resource.ErrorSchema}, Status: "500", Detail: "internal error"})
+	}
+	h := w.Header()
+	h.Set("Content-Type", ContentType)
+	h.Set("Content-Length", strconv.Itoa(len(data)))
+	w.WriteHeader(status)
+	_, _ = w.Write(data)
+}
+
+// writeError answers with the SCIM error body of err. Errors that are not SCIM errors are
+// logged and answered with a generic 500 that reveals nothing of them.
+func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
+	e := scimerr.As(err)
+	if e == nil {
+		s.log.Error(err, "request failed", "method", r.Method, "path", r.URL.Path)
+		e = scimerr.New(http.StatusInternalServerError, "", "internal error")
+	}
+	if e.RetryAfter > 0 {
+		w.Header().Set("Retry-After", strconv.Itoa(int(e.RetryAfter.Seconds()+0.5)))
+	}
+	writeJSON(w, e.Status, errorBody{
+		Schemas:  []string{resource.ErrorSchema},
+		Status:   strconv.Itoa(e.Status),
+		ScimType: e.ScimType,
+		Detail:   e.Detail,
+	})
+}
