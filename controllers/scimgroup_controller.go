@@ -38,11 +38,11 @@ func (r *ScimGroupReconciler) Reconcile(ctx context.Context, req ctrl.Request) (
 	}
 	readyFromUniqueness(&g.Status.ResourceStatus, &g, "displayName", g.Spec.DisplayName, oldest(holders))
 
-	members, err := r.Store.Members(ctx, g.Namespace, g.Name)
+	membership, err := r.Store.Members(ctx, g.Namespace, g.Name)
 	if err != nil {
 		return ctrl.Result{}, err
 	}
-	g.Status.MemberCount = int32(len(members))
+	g.Status.MemberCount = int32(len(membership.Members))
 
 	return ctrl.Result{}, patchStatus(ctx, r.Client, &g, before, statusChanged(before.Status, g.Status))
 }

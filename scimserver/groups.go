@@ -72,9 +72,9 @@ func (s *Server) writeGroup(w http.ResponseWriter, r *http.Request, t tenant.Ten
 }
 
 func (s *Server) groupResource(r *http.Request, t tenant.Tenant, g *scimv1.ScimGroup, loc locations) (*resource.Group, error) {
-	members, err := s.store.Members(r.Context(), t.Namespace, g.Name)
+	membership, err := s.store.Members(r.Context(), t.Namespace, g.Name)
 	if err != nil {
 		return nil, err
 	}
-	return resource.NewGroup(g, members, loc), nil
+	return resource.NewGroup(g, membership, loc), nil
 }

@@ -16,12 +16,12 @@ import (
 // are case-insensitive; encoding/json matches struct fields case-insensitively, and URN keys are
 // matched here with strings.EqualFold.
 func splitBody(body []byte) (core []byte, extensions map[string]json.RawMessage, err error) {
+	if trimmed := bytes.TrimSpace(body); len(trimmed) == 0 || trimmed[0] != '{' {
+		return nil, nil, scimerr.InvalidSyntax("the request body must be a JSON object")
+	}
 	var attrs map[string]json.RawMessage
 	if err := json.Unmarshal(body, &attrs); err != nil {
 		return nil, nil, syntaxError(err)
-	}
-	if attrs == nil {
-		return nil, nil, scimerr.InvalidSyntax("the request body must be a JSON object")
 	}
 	for key, value := range attrs {
 		if !hasPrefixFold(key, "urn:") {

@@ -2,6 +2,7 @@ package resource
 
 import (
 	"strings"
+	"time"
 
 	scimv1 "github.com/scim-operator/scim-operator/api/v1alpha1"
 	"github.com/scim-operator/scim-operator/internal/scimerr"
@@ -87,16 +88,27 @@ type Group struct {
 	Meta        Meta         `json:"meta"`
 }
 
-// NewGroup builds the SCIM representation of g with the given members; pass nil members when
-// the client excluded them.
-func NewGroup(g *scimv1.ScimGroup, members []scimv1.GroupMember, loc Locations) *Group {
+// Membership is what a group's member shards say about it.
+type Membership struct {
+	// Members of the group, or nil when the client excluded them.
+	Members []scimv1.GroupMember
+	// Fingerprint changes whenever a shard of the group changes.
+	Fingerprint string
+	// LastModified is the latest change to a shard.
+	LastModified time.Time
+}
+
+// NewGroup builds the SCIM representation of g with its membership.
+func NewGroup(g *scimv1.ScimGroup, ms Membership, loc Locations) *Group {
+	version := Version{Generation: g.Generation, Members: ms.Fingerprint}
 	out := &Group{
 		Schemas:     []string{GroupSchema},
 		ID:          g.Name,
 		ExternalID:  g.Spec.ExternalID,
 		DisplayName: g.Spec.DisplayName,
-		Meta:        metaFor(GroupResourceType, g, loc.GroupLocation(g.Name)),
+		Meta:        metaFor(GroupResourceType, g, loc.GroupLocation(g.Name), version, ms.LastModified),
 	}
+	members := ms.Members
 	if len(members) > 0 {
 		out.Members = make([]memberJSON, len(members))
 		for i, m := range members {

@@ -1,6 +1,7 @@
 package resource
 
 import (
+	"fmt"
 	"time"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -15,34 +16,54 @@ type Meta struct {
 	Version      string `json:"version"`
 }
 
-// ETag is the entity tag of an object: a weak tag of its resourceVersion, which changes on
-// every write to the object.
-func ETag(resourceVersion string) string {
-	return `W/"` + resourceVersion + `"`
+// Version is what meta.version and the ETag are made of. It changes when the SCIM
+// representation changes, and not when only the Kubernetes status does: a controller writing
+// conditions must not make an identity provider's If-Match fail.
+type Version struct {
+	// Generation is the object's metadata.generation, which the API server bumps on spec changes.
+	Generation int64
+	// Members fingerprints the member shards of a group; empty for users.
+	Members string
 }
 
-// metaFor builds the meta attribute of an object served at location.
-func metaFor(resourceType string, obj metav1.Object, location string) Meta {
+// ETag is the weak entity tag of a version.
+func (v Version) ETag() string {
+	if v.Members == "" {
+		return fmt.Sprintf(`W/"%d"`, v.Generation)
+	}
+	return fmt.Sprintf(`W/"%d-%s"`, v.Generation, v.Members)
+}
+
+// metaFor builds the meta attribute of an object served at location. modified is the latest
+// change of data kept outside the object (a group's member shards), or zero.
+func metaFor(resourceType string, obj metav1.Object, location string, version Version, modified time.Time) Meta {
 	created := obj.GetCreationTimestamp().Time
 	return Meta{
 		ResourceType: resourceType,
 		Created:      formatTime(created),
-		LastModified: formatTime(lastModified(obj, created)),
+		LastModified: formatTime(latest(LastModified(obj), modified)),
 		Location:     location,
-		Version:      ETag(obj.GetResourceVersion()),
+		Version:      version.ETag(),
 	}
 }
 
-// lastModified is the latest time a client changed the object (not its status), read from the
+// LastModified is the latest time a client changed the object (not its status), read from the
 // managed fields the API server keeps, so edits made with kubectl count too.
-func lastModified(obj metav1.Object, created time.Time) time.Time {
-	latest := created
+func LastModified(obj metav1.Object) time.Time {
+	t := obj.GetCreationTimestamp().Time
 	for _, mf := range obj.GetManagedFields() {
-		if mf.Subresource == "" && mf.Time != nil && mf.Time.After(latest) {
-			latest = mf.Time.Time
+		if mf.Subresource == "" && mf.Time != nil && mf.Time.After(t) {
+			t = mf.Time.Time
 		}
 	}
-	return latest
+	return t
+}
+
+func latest(a, b time.Time) time.Time {
+	if b.After(a) {
+		return b
+	}
+	return a
 }
 
 func formatTime(t time.Time) string {

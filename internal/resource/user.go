@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"sort"
 	"strings"
+	"time"
 
 	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
 
@@ -204,7 +205,7 @@ func NewUser(u *scimv1.ScimUser, groups []GroupRef, loc Locations) *User {
 		Roles:             s.Roles,
 		X509Certificates:  s.X509Certificates,
 		Groups:            groups,
-		Meta:              metaFor(UserResourceType, u, loc.UserLocation(u.Name)),
+		Meta:              metaFor(UserResourceType, u, loc.UserLocation(u.Name), Version{Generation: u.Generation}, time.Time{}),
 		extensions:        s.Extensions,
 	}
 	if e := s.Enterprise; e != nil {

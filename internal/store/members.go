@@ -16,6 +16,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
 
 	scimv1 "github.com/scim-operator/scim-operator/api/v1alpha1"
+	"github.com/scim-operator/scim-operator/internal/resource"
 )
 
 // ShardCount is the number of ScimGroupMemberShards the SCIM server spreads a group's members
@@ -24,13 +25,27 @@ import (
 // members, far under etcd's object size limit. See docs/architecture.md.
 const ShardCount = 64
 
-// Members returns the members of group in namespace ns: the union of its shards, ordered by id.
-func (s *Store) Members(ctx context.Context, ns, group string) ([]scimv1.GroupMember, error) {
+// Members returns the membership of group in namespace ns: the union of its shards, ordered by
+// id, with a fingerprint and time of the shards' last change.
+func (s *Store) Members(ctx context.Context, ns, group string) (resource.Membership, error) {
 	var shards scimv1.ScimGroupMemberShardList
 	if err := s.client.List(ctx, &shards, client.InNamespace(ns), client.MatchingFields{IndexShardGroup: group}, readOnly); err != nil {
-		return nil, fromAPI(err)
+		return resource.Membership{}, fromAPI(err)
 	}
-	return unionOfShards(shards.Items), nil
+	ms := resource.Membership{Members: unionOfShards(shards.Items)}
+	sort.Slice(shards.Items, func(i, j int) bool { return shards.Items[i].Name < shards.Items[j].Name })
+	h := fnv.New64a()
+	for i := range shards.Items {
+		shard := &shards.Items[i]
+		_, _ = fmt.Fprintf(h, "%s=%s;", shard.Name, shard.ResourceVersion)
+		if t := resource.LastModified(shard); t.After(ms.LastModified) {
+			ms.LastModified = t
+		}
+	}
+	if len(shards.Items) > 0 {
+		ms.Fingerprint = fmt.Sprintf("%x", h.Sum64())
+	}
+	return ms, nil
 }
 
 // unionOfShards merges the member lists of shards, each member once, ordered by id.
