@@ -23,6 +23,7 @@ type ScimGroupReconciler struct {
 // +kubebuilder:rbac:groups=scim.scim-operator.io,resources=scimgroups,verbs=get;list;watch;create;update;patch;delete
 // +kubebuilder:rbac:groups=scim.scim-operator.io,resources=scimgroups/status,verbs=get;update;patch
 // +kubebuilder:rbac:groups=scim.scim-operator.io,resources=scimgroupmembershards,verbs=get;list;watch;create;update;patch;delete
+// +kubebuilder:rbac:groups=scim.scim-operator.io,resources=scimnameclaims,verbs=get;create;update;delete
 
 // Reconcile computes the status of one ScimGroup.
 func (r *ScimGroupReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
@@ -38,7 +39,7 @@ func (r *ScimGroupReconciler) Reconcile(ctx context.Context, req ctrl.Request) (
 	}
 	readyFromUniqueness(&g.Status.ResourceStatus, &g, "displayName", g.Spec.DisplayName, oldest(holders))
 
-	membership, err := r.Store.Members(ctx, g.Namespace, g.Name)
+	membership, err := r.Store.Members(ctx, g.Namespace, g.Name, true)
 	if err != nil {
 		return ctrl.Result{}, err
 	}

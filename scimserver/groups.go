@@ -1,40 +1,16 @@
 package scimserver
 
 import (
+	"context"
 	"net/http"
+
+	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	scimv1 "github.com/scim-operator/scim-operator/api/v1alpha1"
 	"github.com/scim-operator/scim-operator/internal/resource"
-	"github.com/scim-operator/scim-operator/internal/scimerr"
+	"github.com/scim-operator/scim-operator/internal/store"
 	"github.com/scim-operator/scim-operator/internal/tenant"
 )
-
-func (s *Server) listGroups(w http.ResponseWriter, r *http.Request, t tenant.Tenant) error {
-	q := r.URL.Query()
-	if q.Get("filter") != "" {
-		return scimerr.New(http.StatusBadRequest, scimerr.TypeInvalidFilter, "filters are not supported yet")
-	}
-	p, err := s.parsePage(q)
-	if err != nil {
-		return err
-	}
-	groups, err := s.store.Groups(r.Context(), t.Namespace)
-	if err != nil {
-		return err
-	}
-	from, to := p.window(len(groups))
-	loc := s.locations(r)
-	resources := make([]any, 0, to-from)
-	for i := from; i < to; i++ {
-		g, err := s.groupResource(r, t, &groups[i], loc)
-		if err != nil {
-			return err
-		}
-		resources = append(resources, g)
-	}
-	writeJSON(w, http.StatusOK, resource.NewListResponse(len(groups), p.startIndex, resources))
-	return nil
-}
 
 func (s *Server) getGroup(w http.ResponseWriter, r *http.Request, t tenant.Tenant) error {
 	g, err := s.store.Group(r.Context(), t.Namespace, r.PathValue("id"))
@@ -45,11 +21,7 @@ func (s *Server) getGroup(w http.ResponseWriter, r *http.Request, t tenant.Tenan
 }
 
 func (s *Server) createGroup(w http.ResponseWriter, r *http.Request, t tenant.Tenant) error {
-	body, err := s.readBody(w, r)
-	if err != nil {
-		return err
-	}
-	in, err := resource.DecodeGroup(body)
+	in, err := s.decodeGroup(w, r)
 	if err != nil {
 		return err
 	}
@@ -60,19 +32,79 @@ func (s *Server) createGroup(w http.ResponseWriter, r *http.Request, t tenant.Te
 	return s.writeGroup(w, r, t, http.StatusCreated, g)
 }
 
-func (s *Server) writeGroup(w http.ResponseWriter, r *http.Request, t tenant.Tenant, status int, g *scimv1.ScimGroup) error {
-	out, err := s.groupResource(r, t, g, s.locations(r))
+// replaceGroup is PUT: the group's attributes and its whole member list (Okta's integration
+// wizard sends every member on each change).
+func (s *Server) replaceGroup(w http.ResponseWriter, r *http.Request, t tenant.Tenant) error {
+	in, err := s.decodeGroup(w, r)
 	if err != nil {
 		return err
 	}
-	w.Header().Set("Location", out.Meta.Location)
-	w.Header().Set("ETag", out.Meta.Version)
-	writeJSON(w, status, out)
+	ctx := r.Context()
+	members, err := s.store.ResolveMembers(ctx, t.Namespace, in.Members)
+	if err != nil {
+		return err
+	}
+	g, err := s.store.ReplaceGroup(ctx, t.Namespace, r.PathValue("id"), in.Spec, s.groupIfMatch(r, t))
+	if err != nil {
+		return err
+	}
+	if err := s.store.SetMembers(ctx, g, members); err != nil {
+		return err
+	}
+	return s.writeGroup(w, r, t, http.StatusOK, g)
+}
+
+func (s *Server) deleteGroup(w http.ResponseWriter, r *http.Request, t tenant.Tenant) error {
+	if err := s.store.DeleteGroup(r.Context(), t.Namespace, r.PathValue("id"), s.groupIfMatch(r, t)); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
 	return nil
 }
 
-func (s *Server) groupResource(r *http.Request, t tenant.Tenant, g *scimv1.ScimGroup, loc locations) (*resource.Group, error) {
-	membership, err := s.store.Members(r.Context(), t.Namespace, g.Name)
+func (s *Server) decodeGroup(w http.ResponseWriter, r *http.Request) (*resource.GroupInput, error) {
+	body, err := s.readBody(w, r)
+	if err != nil {
+		return nil, err
+	}
+	return resource.DecodeGroup(body)
+}
+
+// groupIfMatch checks a write against the request's If-Match header; a group's version
+// includes its member shards.
+func (s *Server) groupIfMatch(r *http.Request, t tenant.Tenant) store.Precondition {
+	return func(current client.Object) error {
+		if r.Header.Get("If-Match") == "" {
+			return nil
+		}
+		etag, err := s.groupETag(r.Context(), t, current)
+		if err != nil {
+			return err
+		}
+		return ifMatch(r, etag)
+	}
+}
+
+func (s *Server) groupETag(ctx context.Context, t tenant.Tenant, g client.Object) (string, error) {
+	ms, err := s.store.Members(ctx, t.Namespace, g.GetName(), false)
+	if err != nil {
+		return "", err
+	}
+	return resource.Version{Generation: g.GetGeneration(), Members: ms.Fingerprint}.ETag(), nil
+}
+
+func (s *Server) writeGroup(w http.ResponseWriter, r *http.Request, t tenant.Tenant, status int, g *scimv1.ScimGroup) error {
+	out, err := s.groupResource(r, t, g, s.locations(r), true)
+	if err != nil {
+		return err
+	}
+	return s.writeResource(w, r, status, out.Meta, out)
+}
+
+// groupResource builds the SCIM representation of g; without members unless withMembers, so
+// that excludedAttributes=members never loads them.
+func (s *Server) groupResource(r *http.Request, t tenant.Tenant, g *scimv1.ScimGroup, loc locations, withMembers bool) (*resource.Group, error) {
+	membership, err := s.store.Members(r.Context(), t.Namespace, g.Name, withMembers)
 	if err != nil {
 		return nil, err
 	}

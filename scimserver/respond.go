@@ -52,3 +52,22 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 		Detail:   e.Detail,
 	})
 }
+
+// writeResource answers with one resource, its Location and ETag, or 304 Not Modified when a
+// GET's If-None-Match names the current version.
+func (s *Server) writeResource(w http.ResponseWriter, r *http.Request, status int, meta resource.Meta, body any) error {
+	h := w.Header()
+	h.Set("Location", meta.Location)
+	h.Set("ETag", meta.Version)
+	if r.Method == http.MethodGet && notModified(r, meta.Version) {
+		w.WriteHeader(http.StatusNotModified)
+		return nil
+	}
+	writeJSON(w, status, body)
+	return nil
+}
+
+func isNotFound(err error) bool {
+	e := scimerr.As(err)
+	return e != nil && e.Status == http.StatusNotFound
+}

@@ -30,18 +30,27 @@ type Options struct {
 	DefaultPageSize int
 	// MaxPageSize is the largest page a query may ask for.
 	MaxPageSize int
+	// BulkMaxOperations bounds the operations of one /Bulk request.
+	BulkMaxOperations int
+}
+
+// features are the optional protocol features this server implements, as
+// /ServiceProviderConfig reports them.
+type features struct {
+	patch, bulk, filter, sort bool
 }
 
 // DefaultOptions are the options of a server configured with nothing.
-var DefaultOptions = Options{MaxBodyBytes: 1 << 20, DefaultPageSize: 100, MaxPageSize: 1000}
+var DefaultOptions = Options{MaxBodyBytes: 1 << 20, DefaultPageSize: 100, MaxPageSize: 1000, BulkMaxOperations: 1000}
 
 // Server serves the SCIM API.
 type Server struct {
-	store *store.Store
-	auth  *tenant.Authenticator
-	log   logr.Logger
-	opts  Options
-	mux   *http.ServeMux
+	store    *store.Store
+	auth     *tenant.Authenticator
+	log      logr.Logger
+	opts     Options
+	features features
+	mux      *http.ServeMux
 }
 
 // New returns a server over st, authenticating requests with auth.
@@ -62,15 +71,30 @@ func New(st *store.Store, auth *tenant.Authenticator, log logr.Logger, opts Opti
 
 func (s *Server) routes() {
 	handle := func(pattern string, h func(http.ResponseWriter, *http.Request, tenant.Tenant) error) {
-		method, path, _ := strings.Cut(pattern, " ")
-		s.mux.Handle(method+" "+BasePath+path, s.authenticated(h))
+		method, path, ok := strings.Cut(pattern, " ")
+		if !ok {
+			method, path = "", pattern
+		}
+		s.mux.Handle(strings.TrimSpace(method+" "+BasePath+path), s.authenticated(h))
 	}
 	handle("GET /Users", s.listUsers)
 	handle("POST /Users", s.createUser)
 	handle("GET /Users/{id}", s.getUser)
+	handle("PUT /Users/{id}", s.replaceUser)
+	handle("DELETE /Users/{id}", s.deleteUser)
 	handle("GET /Groups", s.listGroups)
 	handle("POST /Groups", s.createGroup)
 	handle("GET /Groups/{id}", s.getGroup)
+	handle("PUT /Groups/{id}", s.replaceGroup)
+	handle("DELETE /Groups/{id}", s.deleteGroup)
+	handle("GET /ServiceProviderConfig", s.serviceProviderConfig)
+	handle("GET /ResourceTypes", s.resourceTypes)
+	handle("GET /ResourceTypes/{name}", s.resourceType)
+	handle("GET /Schemas", s.schemas)
+	handle("GET /Schemas/{urn}", s.schemaByURN)
+	handle("/Me", func(http.ResponseWriter, *http.Request, tenant.Tenant) error {
+		return scimerr.New(http.StatusNotImplemented, "", "/Me is not supported: requests are made by an identity provider, not by a user")
+	})
 	s.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, scimerr.NotFound("no SCIM endpoint at %s %s", r.Method, r.URL.Path))
 	})
@@ -87,7 +111,34 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			s.writeError(w, r, fmt.Errorf("panic: %v", p))
 		}
 	}()
+	r.URL.Path = canonicalPath(r.URL.Path)
 	s.mux.ServeHTTP(w, r)
+}
+
+// endpoints are the SCIM endpoint names, by lower-cased name. Some clients send "/users"
+// (Microsoft's validator does); endpoint names are matched case-insensitively.
+var endpoints = map[string]string{}
+
+func init() {
+	for _, name := range []string{"Users", "Groups", "ServiceProviderConfig", "ResourceTypes", "Schemas", "Bulk", "Me", ".search"} {
+		endpoints[strings.ToLower(name)] = name
+	}
+}
+
+// canonicalPath spells the endpoint segment of a SCIM path as routes do.
+func canonicalPath(path string) string {
+	rest, ok := strings.CutPrefix(path, BasePath+"/")
+	if !ok {
+		return path
+	}
+	segment, tail, _ := strings.Cut(rest, "/")
+	if name, ok := endpoints[strings.ToLower(segment)]; ok && name != segment {
+		path = BasePath + "/" + name
+		if tail != "" || strings.HasSuffix(rest, "/") {
+			path += "/" + tail
+		}
+	}
+	return path
 }
 
 // authenticated wraps a handler with bearer-token authentication and error handling.

@@ -3,38 +3,13 @@ package scimserver
 import (
 	"net/http"
 
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
 	scimv1 "github.com/scim-operator/scim-operator/api/v1alpha1"
 	"github.com/scim-operator/scim-operator/internal/resource"
-	"github.com/scim-operator/scim-operator/internal/scimerr"
+	"github.com/scim-operator/scim-operator/internal/store"
 	"github.com/scim-operator/scim-operator/internal/tenant"
 )
-
-func (s *Server) listUsers(w http.ResponseWriter, r *http.Request, t tenant.Tenant) error {
-	q := r.URL.Query()
-	if q.Get("filter") != "" {
-		return scimerr.New(http.StatusBadRequest, scimerr.TypeInvalidFilter, "filters are not supported yet")
-	}
-	p, err := s.parsePage(q)
-	if err != nil {
-		return err
-	}
-	users, err := s.store.Users(r.Context(), t.Namespace)
-	if err != nil {
-		return err
-	}
-	from, to := p.window(len(users))
-	loc := s.locations(r)
-	resources := make([]any, 0, to-from)
-	for i := from; i < to; i++ {
-		u, err := s.userResource(r, t, &users[i], loc)
-		if err != nil {
-			return err
-		}
-		resources = append(resources, u)
-	}
-	writeJSON(w, http.StatusOK, resource.NewListResponse(len(users), p.startIndex, resources))
-	return nil
-}
 
 func (s *Server) getUser(w http.ResponseWriter, r *http.Request, t tenant.Tenant) error {
 	u, err := s.store.User(r.Context(), t.Namespace, r.PathValue("id"))
@@ -45,11 +20,7 @@ func (s *Server) getUser(w http.ResponseWriter, r *http.Request, t tenant.Tenant
 }
 
 func (s *Server) createUser(w http.ResponseWriter, r *http.Request, t tenant.Tenant) error {
-	body, err := s.readBody(w, r)
-	if err != nil {
-		return err
-	}
-	in, err := resource.DecodeUser(body)
+	in, err := s.decodeUser(w, r)
 	if err != nil {
 		return err
 	}
@@ -60,17 +31,49 @@ func (s *Server) createUser(w http.ResponseWriter, r *http.Request, t tenant.Ten
 	return s.writeUser(w, r, t, http.StatusCreated, u)
 }
 
-// writeUser answers with one user, its Location and its ETag.
-func (s *Server) writeUser(w http.ResponseWriter, r *http.Request, t tenant.Tenant, status int, u *scimv1.ScimUser) error {
-	loc := s.locations(r)
-	out, err := s.userResource(r, t, u, loc)
+func (s *Server) replaceUser(w http.ResponseWriter, r *http.Request, t tenant.Tenant) error {
+	in, err := s.decodeUser(w, r)
 	if err != nil {
 		return err
 	}
-	w.Header().Set("Location", out.Meta.Location)
-	w.Header().Set("ETag", out.Meta.Version)
-	writeJSON(w, status, out)
+	u, err := s.store.ReplaceUser(r.Context(), t.Namespace, r.PathValue("id"), in.Spec, in.Password, userIfMatch(r))
+	if err != nil {
+		return err
+	}
+	return s.writeUser(w, r, t, http.StatusOK, u)
+}
+
+func (s *Server) deleteUser(w http.ResponseWriter, r *http.Request, t tenant.Tenant) error {
+	if err := s.store.DeleteUser(r.Context(), t.Namespace, r.PathValue("id"), userIfMatch(r)); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
 	return nil
+}
+
+func (s *Server) decodeUser(w http.ResponseWriter, r *http.Request) (*resource.UserInput, error) {
+	body, err := s.readBody(w, r)
+	if err != nil {
+		return nil, err
+	}
+	return resource.DecodeUser(body)
+}
+
+// userIfMatch checks a write against the request's If-Match header.
+func userIfMatch(r *http.Request) store.Precondition {
+	return func(current client.Object) error {
+		return ifMatch(r, resource.Version{Generation: current.GetGeneration()}.ETag())
+	}
+}
+
+// writeUser answers with one user, its Location and its ETag; 304 when the client's
+// If-None-Match already names this version.
+func (s *Server) writeUser(w http.ResponseWriter, r *http.Request, t tenant.Tenant, status int, u *scimv1.ScimUser) error {
+	out, err := s.userResource(r, t, u, s.locations(r))
+	if err != nil {
+		return err
+	}
+	return s.writeResource(w, r, status, out.Meta, out)
 }
 
 // userResource builds the SCIM representation of u, with the groups it belongs to.
@@ -82,7 +85,7 @@ func (s *Server) userResource(r *http.Request, t tenant.Tenant, u *scimv1.ScimUs
 	var groups []resource.GroupRef
 	for _, name := range names {
 		g, err := s.store.Group(r.Context(), t.Namespace, name)
-		if scimerr.As(err) != nil && scimerr.As(err).Status == http.StatusNotFound {
+		if isNotFound(err) {
 			continue // a shard outlived its group; the group is gone
 		} else if err != nil {
 			return nil, err

@@ -95,7 +95,12 @@ func New(ctx context.Context, cfg *rest.Config, opts Options, log logr.Logger) (
 		return nil, fmt.Errorf("registering credential indexes: %w", err)
 	}
 
-	st := store.New(mgr.GetClient())
+	// Claims and password Secrets are never cached: they are read and written live.
+	live, err := client.New(cfg, client.Options{Scheme: mgr.GetScheme(), Mapper: mgr.GetRESTMapper()})
+	if err != nil {
+		return nil, err
+	}
+	st := store.New(mgr.GetClient(), live)
 	if err := (&controllers.ScimUserReconciler{Client: mgr.GetClient()}).SetupWithManager(mgr); err != nil {
 		return nil, fmt.Errorf("setting up the ScimUser controller: %w", err)
 	}

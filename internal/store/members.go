@@ -11,12 +11,12 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
-	"k8s.io/client-go/util/retry"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
 
 	scimv1 "github.com/scim-operator/scim-operator/api/v1alpha1"
 	"github.com/scim-operator/scim-operator/internal/resource"
+	"github.com/scim-operator/scim-operator/internal/scimerr"
 )
 
 // ShardCount is the number of ScimGroupMemberShards the SCIM server spreads a group's members
@@ -26,26 +26,38 @@ import (
 const ShardCount = 64
 
 // Members returns the membership of group in namespace ns: the union of its shards, ordered by
-// id, with a fingerprint and time of the shards' last change.
-func (s *Store) Members(ctx context.Context, ns, group string) (resource.Membership, error) {
-	var shards scimv1.ScimGroupMemberShardList
-	if err := s.client.List(ctx, &shards, client.InNamespace(ns), client.MatchingFields{IndexShardGroup: group}, readOnly); err != nil {
-		return resource.Membership{}, fromAPI(err)
+// id, with a fingerprint and time of the shards' last change. With withMembers false only the
+// fingerprint is computed, and no member list is built.
+func (s *Store) Members(ctx context.Context, ns, group string, withMembers bool) (resource.Membership, error) {
+	shards, err := s.shardsOf(ctx, ns, group)
+	if err != nil {
+		return resource.Membership{}, err
 	}
-	ms := resource.Membership{Members: unionOfShards(shards.Items)}
-	sort.Slice(shards.Items, func(i, j int) bool { return shards.Items[i].Name < shards.Items[j].Name })
+	var ms resource.Membership
+	if withMembers {
+		ms.Members = unionOfShards(shards)
+	}
+	sort.Slice(shards, func(i, j int) bool { return shards[i].Name < shards[j].Name })
 	h := fnv.New64a()
-	for i := range shards.Items {
-		shard := &shards.Items[i]
-		_, _ = fmt.Fprintf(h, "%s=%s;", shard.Name, shard.ResourceVersion)
-		if t := resource.LastModified(shard); t.After(ms.LastModified) {
+	for i := range shards {
+		_, _ = fmt.Fprintf(h, "%s=%s;", shards[i].Name, shards[i].ResourceVersion)
+		if t := resource.LastModified(&shards[i]); t.After(ms.LastModified) {
 			ms.LastModified = t
 		}
 	}
-	if len(shards.Items) > 0 {
+	if len(shards) > 0 {
 		ms.Fingerprint = fmt.Sprintf("%x", h.Sum64())
 	}
 	return ms, nil
+}
+
+// shardsOf lists the shards of group from the cache; they must not be modified.
+func (s *Store) shardsOf(ctx context.Context, ns, group string) ([]scimv1.ScimGroupMemberShard, error) {
+	var shards scimv1.ScimGroupMemberShardList
+	if err := s.client.List(ctx, &shards, client.InNamespace(ns), client.MatchingFields{IndexShardGroup: group}, readOnly); err != nil {
+		return nil, fromAPI(err)
+	}
+	return shards.Items, nil
 }
 
 // unionOfShards merges the member lists of shards, each member once, ordered by id.
@@ -66,14 +78,14 @@ func unionOfShards(shards []scimv1.ScimGroupMemberShard) []scimv1.GroupMember {
 
 // GroupsOf returns the names of the groups in namespace ns that list id as a member.
 func (s *Store) GroupsOf(ctx context.Context, ns, id string) ([]string, error) {
-	var shards scimv1.ScimGroupMemberShardList
-	if err := s.client.List(ctx, &shards, client.InNamespace(ns), client.MatchingFields{IndexShardMember: id}, readOnly); err != nil {
-		return nil, fromAPI(err)
+	shards, err := s.shardsHolding(ctx, ns, id)
+	if err != nil {
+		return nil, err
 	}
 	var groups []string
 	seen := map[string]bool{}
-	for i := range shards.Items {
-		if g := shards.Items[i].Spec.Group; !seen[g] {
+	for i := range shards {
+		if g := shards[i].Spec.Group; !seen[g] {
 			seen[g] = true
 			groups = append(groups, g)
 		}
@@ -82,58 +94,187 @@ func (s *Store) GroupsOf(ctx context.Context, ns, id string) ([]string, error) {
 	return groups, nil
 }
 
-// addMembers adds members to group g, each in the shard its id hashes to. Members already
-// present are left as they are.
-func (s *Store) addMembers(ctx context.Context, g *scimv1.ScimGroup, members []scimv1.GroupMember) error {
+func (s *Store) shardsHolding(ctx context.Context, ns, id string) ([]scimv1.ScimGroupMemberShard, error) {
+	var shards scimv1.ScimGroupMemberShardList
+	if err := s.client.List(ctx, &shards, client.InNamespace(ns), client.MatchingFields{IndexShardMember: id}, readOnly); err != nil {
+		return nil, fromAPI(err)
+	}
+	return shards.Items, nil
+}
+
+// ResolveMembers checks that every member exists in namespace ns and fills in its type.
+// A member of another tenant does not exist here, so it cannot be referred to.
+func (s *Store) ResolveMembers(ctx context.Context, ns string, members []scimv1.GroupMember) ([]scimv1.GroupMember, error) {
+	resolved := make([]scimv1.GroupMember, len(members))
+	for i, m := range members {
+		key := types.NamespacedName{Namespace: ns, Name: m.Value}
+		found := false
+		if m.Type != scimv1.MemberTypeGroup {
+			if ok, err := s.exists(ctx, key, &scimv1.ScimUser{}); err != nil {
+				return nil, err
+			} else if ok {
+				m.Type, found = scimv1.MemberTypeUser, true
+			}
+		}
+		if !found && m.Type != scimv1.MemberTypeUser {
+			if ok, err := s.exists(ctx, key, &scimv1.ScimGroup{}); err != nil {
+				return nil, err
+			} else if ok {
+				m.Type, found = scimv1.MemberTypeGroup, true
+			}
+		}
+		if !found {
+			return nil, scimerr.InvalidValue("member %q is not a user or group of this tenant", m.Value)
+		}
+		resolved[i] = m
+	}
+	return resolved, nil
+}
+
+func (s *Store) exists(ctx context.Context, key types.NamespacedName, obj client.Object) (bool, error) {
+	err := fromAPI(s.client.Get(ctx, key, obj))
+	if isNotFound(err) {
+		return false, nil
+	}
+	return err == nil, err
+}
+
+// AddMembers adds resolved members to group g, each in the shard its id hashes to. Members
+// already present are left as they are.
+func (s *Store) AddMembers(ctx context.Context, g *scimv1.ScimGroup, members []scimv1.GroupMember) error {
 	byShard := map[string][]scimv1.GroupMember{}
 	for _, m := range members {
 		name := ShardName(g.Name, m.Value)
 		byShard[name] = append(byShard[name], m)
 	}
-	names := make([]string, 0, len(byShard))
-	for name := range byShard {
-		names = append(names, name)
-	}
-	sort.Strings(names)
-	for _, name := range names {
-		if err := s.addToShard(ctx, g, name, byShard[name]); err != nil {
+	for _, name := range sortedNames(byShard) {
+		add := byShard[name]
+		err := s.editShard(ctx, g, name, func(shard *scimv1.ScimGroupMemberShard) bool {
+			return mergeMembers(shard, add)
+		})
+		if err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-// addToShard merges members into one shard with optimistic concurrency: on a conflict it
-// re-reads the shard and tries again, so concurrent writers never drop each other's members.
-func (s *Store) addToShard(ctx context.Context, g *scimv1.ScimGroup, name string, members []scimv1.GroupMember) error {
+// RemoveMembers removes the members with the given ids from group, wherever they are held.
+// Ids that are not members are ignored: identity providers retry removals.
+func (s *Store) RemoveMembers(ctx context.Context, g *scimv1.ScimGroup, ids []string) error {
+	gone := make(map[string]bool, len(ids))
+	for _, id := range ids {
+		gone[id] = true
+	}
+	return s.keepMembers(ctx, g, func(m scimv1.GroupMember) bool { return !gone[m.Value] })
+}
+
+// SetMembers makes the resolved members the whole member list of g (a PUT, or a replace).
+func (s *Store) SetMembers(ctx context.Context, g *scimv1.ScimGroup, members []scimv1.GroupMember) error {
+	want := make(map[string]bool, len(members))
+	for _, m := range members {
+		want[m.Value] = true
+	}
+	if err := s.keepMembers(ctx, g, func(m scimv1.GroupMember) bool { return want[m.Value] }); err != nil {
+		return err
+	}
+	return s.AddMembers(ctx, g, members)
+}
+
+// keepMembers drops, from every shard of g, the members keep rejects.
+func (s *Store) keepMembers(ctx context.Context, g *scimv1.ScimGroup, keep func(scimv1.GroupMember) bool) error {
+	shards, err := s.shardsOf(ctx, g.Namespace, g.Name)
+	if err != nil {
+		return err
+	}
+	for i := range shards {
+		if !dropsAny(shards[i].Spec.Members, keep) {
+			continue
+		}
+		err := s.editShard(ctx, g, shards[i].Name, func(shard *scimv1.ScimGroupMemberShard) bool {
+			kept := shard.Spec.Members[:0:0]
+			for _, m := range shard.Spec.Members {
+				if keep(m) {
+					kept = append(kept, m)
+				}
+			}
+			changed := len(kept) != len(shard.Spec.Members)
+			shard.Spec.Members = kept
+			return changed
+		})
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func dropsAny(members []scimv1.GroupMember, keep func(scimv1.GroupMember) bool) bool {
+	for _, m := range members {
+		if !keep(m) {
+			return true
+		}
+	}
+	return false
+}
+
+// removeFromAllGroups removes id from the member lists of every group of namespace ns.
+func (s *Store) removeFromAllGroups(ctx context.Context, ns, id string) error {
+	shards, err := s.shardsHolding(ctx, ns, id)
+	if err != nil {
+		return err
+	}
+	for i := range shards {
+		g := &scimv1.ScimGroup{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: shards[i].Spec.Group}}
+		if err := s.RemoveMembers(ctx, g, []string{id}); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// editShard applies edit to shard name of group g with optimistic concurrency: on a conflict it
+// re-reads the shard from the API server and edits again, so concurrent writers never drop each
+// other's members. A missing shard is created (owned by g) when edit adds to it; a shard left
+// empty is kept, to be reused.
+func (s *Store) editShard(ctx context.Context, g *scimv1.ScimGroup, name string, edit func(*scimv1.ScimGroupMemberShard) bool) error {
 	key := types.NamespacedName{Namespace: g.Namespace, Name: name}
-	err := retry.RetryOnConflict(retry.DefaultRetry, func() error {
+	reader := client.Reader(s.client)
+	for attempt := 0; ; attempt++ {
 		var shard scimv1.ScimGroupMemberShard
-		err := s.client.Get(ctx, key, &shard)
+		err := reader.Get(ctx, key, &shard)
+		reader = s.live
 		switch {
 		case apierrors.IsNotFound(err):
 			shard = scimv1.ScimGroupMemberShard{
 				ObjectMeta: metav1.ObjectMeta{Namespace: g.Namespace, Name: name},
-				Spec:       scimv1.ScimGroupMemberShardSpec{Group: g.Name, Members: members},
+				Spec:       scimv1.ScimGroupMemberShardSpec{Group: g.Name},
 			}
-			if err := controllerutil.SetOwnerReference(g, &shard, s.client.Scheme()); err != nil {
-				return err
+			if !edit(&shard) {
+				return nil
+			}
+			if g.UID != "" {
+				if err := controllerutil.SetOwnerReference(g, &shard, s.client.Scheme()); err != nil {
+					return err
+				}
 			}
 			err = s.client.Create(ctx, &shard)
-			if apierrors.IsAlreadyExists(err) {
-				// Another writer created it first: retry as an update.
-				return apierrors.NewConflict(scimv1.GroupVersion.WithResource("scimgroupmembershards").GroupResource(), name, err)
+			if apierrors.IsAlreadyExists(err) && attempt < 10 {
+				continue // another writer created it first: edit theirs
 			}
-			return err
+			return fromAPI(err)
 		case err != nil:
-			return err
+			return fromAPI(err)
 		}
-		if !mergeMembers(&shard, members) {
+		if !edit(&shard) {
 			return nil
 		}
-		return s.client.Update(ctx, &shard)
-	})
-	return fromAPI(err)
+		err = s.client.Update(ctx, &shard)
+		if apierrors.IsConflict(err) && attempt < 10 {
+			continue
+		}
+		return fromAPI(err)
+	}
 }
 
 // mergeMembers adds members missing from shard and reports whether it changed.
@@ -151,6 +292,15 @@ func mergeMembers(shard *scimv1.ScimGroupMemberShard, members []scimv1.GroupMemb
 		}
 	}
 	return changed
+}
+
+func sortedNames[V any](m map[string]V) []string {
+	names := make([]string, 0, len(m))
+	for name := range m {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	return names
 }
 
 // ShardName is the name of the shard of group that holds member id.

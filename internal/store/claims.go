@@ -1,0 +1,132 @@
+package store
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"time"
+
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	scimv1 "github.com/scim-operator/scim-operator/api/v1alpha1"
+	"github.com/scim-operator/scim-operator/internal/scimerr"
+)
+
+const (
+	// claimedAtAnnotation records when the current holder took a claim.
+	claimedAtAnnotation = "scim.scim-operator.io/claimed-at"
+	// claimGrace is how long a claim whose holder does not exist yet is still respected: the
+	// holder is created right after its claim, so an older claim without a holder was left by
+	// a request that failed half-way, and may be taken over.
+	claimGrace = 30 * time.Second
+	claimTries = 5
+)
+
+// claim reserves value (a userName or group displayName, compared case-insensitively) for the
+// resource named holder in namespace ns. The claim's object name is derived from the value, so
+// the API server lets only one request create it: this holds across concurrent requests and
+// server replicas, unlike a check against the cache. Claims are read and written live.
+func (s *Store) claim(ctx context.Context, ns string, kind scimv1.ClaimKind, value, holder string) error {
+	key := types.NamespacedName{Namespace: ns, Name: claimName(kind, value)}
+	for range claimTries {
+		c := &scimv1.ScimNameClaim{
+			ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: key.Name, Annotations: claimedNow()},
+			Spec:       scimv1.ScimNameClaimSpec{Kind: kind, Value: value, Holder: holder},
+		}
+		err := s.live.Create(ctx, c)
+		if !apierrors.IsAlreadyExists(err) {
+			return fromAPI(err)
+		}
+		var existing scimv1.ScimNameClaim
+		if err := s.live.Get(ctx, key, &existing); apierrors.IsNotFound(err) {
+			continue // released in the meantime
+		} else if err != nil {
+			return fromAPI(err)
+		}
+		if existing.Spec.Holder == holder {
+			return nil
+		}
+		held, err := s.claimHeld(ctx, &existing)
+		if err != nil {
+			return err
+		}
+		if held {
+			return scimerr.Uniqueness("%s is already taken in this tenant", claimAttribute(kind))
+		}
+		// The claim was left behind: take it over, unless someone else does first.
+		existing.Spec.Holder, existing.Spec.Value = holder, value
+		existing.Annotations = claimedNow()
+		if err := s.live.Update(ctx, &existing); err == nil {
+			return nil
+		} else if !apierrors.IsConflict(err) && !apierrors.IsNotFound(err) {
+			return fromAPI(err)
+		}
+	}
+	return scimerr.Unavailable(retryAfter, "%s is being claimed concurrently; retry", claimAttribute(kind))
+}
+
+// claimHeld reports whether a claim still belongs to its holder: the holder exists and still
+// has the claimed value, or the claim is too young to judge.
+func (s *Store) claimHeld(ctx context.Context, c *scimv1.ScimNameClaim) (bool, error) {
+	if at, err := time.Parse(time.RFC3339Nano, c.Annotations[claimedAtAnnotation]); err != nil || time.Since(at) < claimGrace {
+		return true, nil
+	}
+	key := types.NamespacedName{Namespace: c.Namespace, Name: c.Spec.Holder}
+	var current string
+	switch c.Spec.Kind {
+	case scimv1.ClaimUserName:
+		var u scimv1.ScimUser
+		if err := s.live.Get(ctx, key, &u); apierrors.IsNotFound(err) {
+			return false, nil
+		} else if err != nil {
+			return false, fromAPI(err)
+		}
+		current = u.Spec.UserName
+	default:
+		var g scimv1.ScimGroup
+		if err := s.live.Get(ctx, key, &g); apierrors.IsNotFound(err) {
+			return false, nil
+		} else if err != nil {
+			return false, fromAPI(err)
+		}
+		current = g.Spec.DisplayName
+	}
+	return FoldKey(current) == FoldKey(c.Spec.Value), nil
+}
+
+// release gives up holder's claim on value. Failures are ignored: a claim left behind is taken
+// over once its holder no longer has the value.
+func (s *Store) release(ctx context.Context, ns string, kind scimv1.ClaimKind, value, holder string) {
+	ctx = context.WithoutCancel(ctx)
+	var c scimv1.ScimNameClaim
+	if err := s.live.Get(ctx, types.NamespacedName{Namespace: ns, Name: claimName(kind, value)}, &c); err != nil {
+		return
+	}
+	if c.Spec.Holder != holder {
+		return
+	}
+	_ = s.live.Delete(ctx, &c, client.Preconditions{UID: &c.UID, ResourceVersion: &c.ResourceVersion})
+}
+
+func claimName(kind scimv1.ClaimKind, value string) string {
+	sum := sha256.Sum256([]byte(FoldKey(value)))
+	prefix := "user-"
+	if kind == scimv1.ClaimGroupDisplayName {
+		prefix = "group-"
+	}
+	return prefix + hex.EncodeToString(sum[:20])
+}
+
+func claimAttribute(kind scimv1.ClaimKind) string {
+	if kind == scimv1.ClaimGroupDisplayName {
+		return "displayName"
+	}
+	return "userName"
+}
+
+func claimedNow() map[string]string {
+	return map[string]string{claimedAtAnnotation: time.Now().UTC().Format(time.RFC3339Nano)}
+}

@@ -1,0 +1,163 @@
+package store
+
+import (
+	"context"
+
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
+
+	scimv1 "github.com/scim-operator/scim-operator/api/v1alpha1"
+	"github.com/scim-operator/scim-operator/internal/scimerr"
+)
+
+// PasswordKey is the key of the password in a user's password Secret.
+const PasswordKey = "password"
+
+// User returns the user with the given id (its object name) in namespace ns.
+func (s *Store) User(ctx context.Context, ns, id string) (*scimv1.ScimUser, error) {
+	var u scimv1.ScimUser
+	if err := s.client.Get(ctx, types.NamespacedName{Namespace: ns, Name: id}, &u); err != nil {
+		return nil, fromAPI(err)
+	}
+	return &u, nil
+}
+
+// Users returns every user of namespace ns, oldest first. The objects are shared with the
+// cache and must not be modified.
+func (s *Store) Users(ctx context.Context, ns string) ([]scimv1.ScimUser, error) {
+	var list scimv1.ScimUserList
+	if err := s.client.List(ctx, &list, client.InNamespace(ns), readOnly); err != nil {
+		return nil, fromAPI(err)
+	}
+	sortOldestFirst(list.Items)
+	return list.Items, nil
+}
+
+// UsersByIndex returns the users of namespace ns whose index field equals value. The objects
+// are shared with the cache and must not be modified.
+func (s *Store) UsersByIndex(ctx context.Context, ns, index, value string) ([]scimv1.ScimUser, error) {
+	var list scimv1.ScimUserList
+	if err := s.client.List(ctx, &list, client.InNamespace(ns), client.MatchingFields{index: value}, readOnly); err != nil {
+		return nil, fromAPI(err)
+	}
+	sortOldestFirst(list.Items)
+	return list.Items, nil
+}
+
+// CreateUser stores a new user in namespace ns. A password goes into a Secret owned by the user.
+func (s *Store) CreateUser(ctx context.Context, ns string, spec scimv1.ScimUserSpec, password *string) (*scimv1.ScimUser, error) {
+	id := newID()
+	if err := s.claimUserName(ctx, ns, spec.UserName, id); err != nil {
+		return nil, err
+	}
+	u := &scimv1.ScimUser{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: id}, Spec: spec}
+	if password != nil {
+		u.Spec.PasswordSecretRef = &corev1.LocalObjectReference{Name: passwordSecretName(id)}
+	}
+	if err := s.client.Create(ctx, u); err != nil {
+		s.release(ctx, ns, scimv1.ClaimUserName, spec.UserName, id)
+		return nil, fromAPI(err)
+	}
+	if password != nil {
+		if err := s.writePassword(ctx, u, *password); err != nil {
+			// Not acknowledged: take the user back rather than keep it without its password.
+			_ = s.client.Delete(context.WithoutCancel(ctx), u)
+			s.release(ctx, ns, scimv1.ClaimUserName, spec.UserName, id)
+			return nil, err
+		}
+	}
+	return u, nil
+}
+
+// ReplaceUser replaces the spec of user id (PUT, or the result of a PATCH). A nil password
+// keeps the current one.
+func (s *Store) ReplaceUser(ctx context.Context, ns, id string, spec scimv1.ScimUserSpec, password *string, check Precondition) (*scimv1.ScimUser, error) {
+	current, err := s.User(ctx, ns, id)
+	if err != nil {
+		return nil, err
+	}
+	renamed := FoldKey(current.Spec.UserName) != FoldKey(spec.UserName)
+	if renamed {
+		if err := s.claimUserName(ctx, ns, spec.UserName, id); err != nil {
+			return nil, err
+		}
+	}
+	var u scimv1.ScimUser
+	var oldUserName string
+	err = s.update(ctx, types.NamespacedName{Namespace: ns, Name: id}, &u, check, func() error {
+		oldUserName = u.Spec.UserName
+		ref := u.Spec.PasswordSecretRef
+		u.Spec = spec
+		u.Spec.PasswordSecretRef = ref
+		if password != nil && ref == nil {
+			u.Spec.PasswordSecretRef = &corev1.LocalObjectReference{Name: passwordSecretName(id)}
+		}
+		return nil
+	})
+	if err != nil {
+		if renamed {
+			s.release(ctx, ns, scimv1.ClaimUserName, spec.UserName, id)
+		}
+		return nil, err
+	}
+	if renamed {
+		s.release(ctx, ns, scimv1.ClaimUserName, oldUserName, id)
+	}
+	if password != nil {
+		if err := s.writePassword(ctx, &u, *password); err != nil {
+			return nil, err
+		}
+	}
+	return &u, nil
+}
+
+// DeleteUser deletes user id, its password Secret, its userName claim and its memberships.
+func (s *Store) DeleteUser(ctx context.Context, ns, id string, check Precondition) error {
+	var u scimv1.ScimUser
+	if err := s.delete(ctx, types.NamespacedName{Namespace: ns, Name: id}, &u, check); err != nil {
+		return err
+	}
+	s.release(ctx, ns, scimv1.ClaimUserName, u.Spec.UserName, id)
+	if ref := u.Spec.PasswordSecretRef; ref != nil {
+		secret := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: ref.Name}}
+		_ = client.IgnoreNotFound(s.live.Delete(context.WithoutCancel(ctx), secret))
+	}
+	return s.removeFromAllGroups(context.WithoutCancel(ctx), ns, id)
+}
+
+// claimUserName reserves userName for user id. A user made with kubectl holds its userName
+// without a claim, so the cache index is asked too.
+func (s *Store) claimUserName(ctx context.Context, ns, userName, id string) error {
+	holders, err := s.UsersByIndex(ctx, ns, IndexUserName, FoldKey(userName))
+	if err != nil {
+		return err
+	}
+	for i := range holders {
+		if holders[i].Name != id {
+			return scimerr.Uniqueness("userName is already taken in this tenant")
+		}
+	}
+	return s.claim(ctx, ns, scimv1.ClaimUserName, userName, id)
+}
+
+// writePassword creates or updates the password Secret of u, owned by u.
+func (s *Store) writePassword(ctx context.Context, u *scimv1.ScimUser, password string) error {
+	secret := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: u.Namespace, Name: u.Spec.PasswordSecretRef.Name}}
+	_, err := controllerutil.CreateOrUpdate(ctx, s.live, secret, func() error {
+		secret.Type = corev1.SecretTypeOpaque
+		secret.Data = map[string][]byte{PasswordKey: []byte(password)}
+		return controllerutil.SetControllerReference(u, secret, s.live.Scheme())
+	})
+	if apierrors.IsAlreadyExists(err) || apierrors.IsConflict(err) {
+		return scimerr.Unavailable(retryAfter, "the password is being changed concurrently; retry")
+	}
+	return fromAPI(err)
+}
+
+func passwordSecretName(userID string) string {
+	return "scimuser-" + userID + "-password"
+}

@@ -1,0 +1,164 @@
+package scimserver
+
+import (
+	"net/http"
+	"strings"
+
+	"github.com/scim-operator/scim-operator/internal/resource"
+	"github.com/scim-operator/scim-operator/internal/schema"
+	"github.com/scim-operator/scim-operator/internal/scimerr"
+	"github.com/scim-operator/scim-operator/internal/tenant"
+)
+
+// Discovery endpoints (RFC 7644 §4): what this server supports, truthfully.
+
+const (
+	serviceProviderConfigSchema = "urn:ietf:params:scim:schemas:core:2.0:ServiceProviderConfig"
+	resourceTypeSchema          = "urn:ietf:params:scim:schemas:core:2.0:ResourceType"
+	schemaSchema                = "urn:ietf:params:scim:schemas:core:2.0:Schema"
+)
+
+type supported struct {
+	Supported bool `json:"supported"`
+}
+
+type discoveryMeta struct {
+	ResourceType string `json:"resourceType"`
+	Location     string `json:"location"`
+}
+
+type authScheme struct {
+	Type        string `json:"type"`
+	Name        string `json:"name"`
+	Description string `json:"description"`
+	Primary     bool   `json:"primary"`
+}
+
+type serviceProviderConfig struct {
+	Schemas          []string  `json:"schemas"`
+	DocumentationURI string    `json:"documentationUri"`
+	Patch            supported `json:"patch"`
+	Bulk             struct {
+		Supported      bool `json:"supported"`
+		MaxOperations  int  `json:"maxOperations"`
+		MaxPayloadSize int  `json:"maxPayloadSize"`
+	} `json:"bulk"`
+	Filter struct {
+		Supported  bool `json:"supported"`
+		MaxResults int  `json:"maxResults"`
+	} `json:"filter"`
+	ChangePassword        supported     `json:"changePassword"`
+	Sort                  supported     `json:"sort"`
+	ETag                  supported     `json:"etag"`
+	AuthenticationSchemes []authScheme  `json:"authenticationSchemes"`
+	Meta                  discoveryMeta `json:"meta"`
+}
+
+func (s *Server) serviceProviderConfig(w http.ResponseWriter, r *http.Request, _ tenant.Tenant) error {
+	base := s.locations(r).base
+	cfg := serviceProviderConfig{
+		Schemas:          []string{serviceProviderConfigSchema},
+		DocumentationURI: "https://github.com/scim-operator/scim-operator/tree/main/docs",
+		Patch:            supported{s.features.patch},
+		ChangePassword:   supported{true},
+		Sort:             supported{s.features.sort},
+		ETag:             supported{true},
+		AuthenticationSchemes: []authScheme{{
+			Type: "oauthbearertoken", Name: "Bearer token", Primary: true,
+			Description: "A static bearer token from a Secret of the tenant, sent as 'Authorization: Bearer <token>'.",
+		}},
+		Meta: discoveryMeta{ResourceType: "ServiceProviderConfig", Location: base + "/ServiceProviderConfig"},
+	}
+	cfg.Bulk.Supported = s.features.bulk
+	if s.features.bulk {
+		cfg.Bulk.MaxOperations, cfg.Bulk.MaxPayloadSize = s.opts.BulkMaxOperations, int(s.opts.MaxBodyBytes)
+	}
+	cfg.Filter.Supported, cfg.Filter.MaxResults = s.features.filter, s.opts.MaxPageSize
+	writeJSON(w, http.StatusOK, cfg)
+	return nil
+}
+
+type schemaExtension struct {
+	Schema   string `json:"schema"`
+	Required bool   `json:"required"`
+}
+
+type resourceTypeJSON struct {
+	Schemas          []string          `json:"schemas"`
+	ID               string            `json:"id"`
+	Name             string            `json:"name"`
+	Endpoint         string            `json:"endpoint"`
+	Description      string            `json:"description"`
+	Schema           string            `json:"schema"`
+	SchemaExtensions []schemaExtension `json:"schemaExtensions,omitempty"`
+	Meta             discoveryMeta     `json:"meta"`
+}
+
+var resourceTypes = []*schema.ResourceType{schema.UserResourceType, schema.GroupResourceType}
+
+func (s *Server) resourceTypeJSON(rt *schema.ResourceType, base string) resourceTypeJSON {
+	out := resourceTypeJSON{
+		Schemas: []string{resourceTypeSchema}, ID: rt.Name, Name: rt.Name, Endpoint: rt.Endpoint,
+		Description: rt.Core.Description, Schema: rt.Core.ID,
+		Meta: discoveryMeta{ResourceType: "ResourceType", Location: base + "/ResourceTypes/" + rt.Name},
+	}
+	for _, ext := range rt.Extensions {
+		out.SchemaExtensions = append(out.SchemaExtensions, schemaExtension{Schema: ext.ID})
+	}
+	return out
+}
+
+func (s *Server) resourceTypes(w http.ResponseWriter, r *http.Request, _ tenant.Tenant) error {
+	base := s.locations(r).base
+	var all []any
+	for _, rt := range resourceTypes {
+		all = append(all, s.resourceTypeJSON(rt, base))
+	}
+	writeJSON(w, http.StatusOK, resource.NewListResponse(len(all), 1, all))
+	return nil
+}
+
+func (s *Server) resourceType(w http.ResponseWriter, r *http.Request, _ tenant.Tenant) error {
+	for _, rt := range resourceTypes {
+		if strings.EqualFold(rt.Name, r.PathValue("name")) {
+			writeJSON(w, http.StatusOK, s.resourceTypeJSON(rt, s.locations(r).base))
+			return nil
+		}
+	}
+	return scimerr.NotFound("no resource type %q", r.PathValue("name"))
+}
+
+type schemaJSON struct {
+	Schemas []string `json:"schemas"`
+	*schema.Schema
+	Meta discoveryMeta `json:"meta"`
+}
+
+var servedSchemas = []*schema.Schema{schema.User, schema.EnterpriseUser, schema.Group}
+
+func schemaResource(sc *schema.Schema, base string) schemaJSON {
+	return schemaJSON{
+		Schemas: []string{schemaSchema}, Schema: sc,
+		Meta: discoveryMeta{ResourceType: "Schema", Location: base + "/Schemas/" + sc.ID},
+	}
+}
+
+func (s *Server) schemas(w http.ResponseWriter, r *http.Request, _ tenant.Tenant) error {
+	base := s.locations(r).base
+	var all []any
+	for _, sc := range servedSchemas {
+		all = append(all, schemaResource(sc, base))
+	}
+	writeJSON(w, http.StatusOK, resource.NewListResponse(len(all), 1, all))
+	return nil
+}
+
+func (s *Server) schemaByURN(w http.ResponseWriter, r *http.Request, _ tenant.Tenant) error {
+	for _, sc := range servedSchemas {
+		if strings.EqualFold(sc.ID, r.PathValue("urn")) {
+			writeJSON(w, http.StatusOK, schemaResource(sc, s.locations(r).base))
+			return nil
+		}
+	}
+	return scimerr.NotFound("no schema %q", r.PathValue("urn"))
+}
