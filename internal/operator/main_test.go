@@ -120,6 +120,14 @@ type response struct {
 // call sends a SCIM request with a bearer token; body is encoded as JSON unless it is a string.
 func call(t *testing.T, token, method, path string, body any) response {
 	t.Helper()
+	return callWithHeader(t, token, method, path, body, "", "")
+}
+
+func clientInNamespace(ns string) client.ListOption { return client.InNamespace(ns) }
+
+// callWithHeader is call with one more request header, such as If-Match.
+func callWithHeader(t *testing.T, token, method, path string, body any, header, value string) response {
+	t.Helper()
 	var reader io.Reader
 	switch b := body.(type) {
 	case nil:
@@ -140,6 +148,9 @@ func call(t *testing.T, token, method, path string, body any) response {
 		req.Header.Set("Authorization", "Bearer "+token)
 	}
 	req.Header.Set("Content-Type", scimserver.ContentType)
+	if header != "" {
+		req.Header.Set(header, value)
+	}
 	res, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
