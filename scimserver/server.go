@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/go-logr/logr"
 
@@ -103,6 +104,10 @@ func (s *Server) routes() {
 // ServeHTTP implements http.Handler. A panic in a handler is a bug: it is logged and answered
 // with a SCIM 500, and the server keeps serving.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	started := time.Now()
+	rec := &statusRecorder{ResponseWriter: w}
+	w = rec
+	defer func() { observe(r.Method, r.URL.Path, rec.status, started) }()
 	defer func() {
 		if p := recover(); p != nil {
 			if p == http.ErrAbortHandler {
