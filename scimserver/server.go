@@ -65,7 +65,8 @@ func New(st *store.Store, auth *tenant.Authenticator, log logr.Logger, opts Opti
 	if opts.MaxPageSize == 0 {
 		opts.MaxPageSize = DefaultOptions.MaxPageSize
 	}
-	s := &Server{store: st, auth: auth, log: log, opts: opts, mux: http.NewServeMux()}
+	s := &Server{store: st, auth: auth, log: log, opts: opts, mux: http.NewServeMux(),
+		features: features{bulk: true}}
 	s.routes()
 	return s
 }
@@ -88,6 +89,7 @@ func (s *Server) routes() {
 	handle("GET /Groups/{id}", s.getGroup)
 	handle("PUT /Groups/{id}", s.replaceGroup)
 	handle("DELETE /Groups/{id}", s.deleteGroup)
+	handle("POST /Bulk", s.bulk)
 	handle("GET /ServiceProviderConfig", s.serviceProviderConfig)
 	handle("GET /ResourceTypes", s.resourceTypes)
 	handle("GET /ResourceTypes/{name}", s.resourceType)

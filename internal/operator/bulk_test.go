@@ -1,0 +1,78 @@
+package operator_test
+
+import (
+	"net/http"
+	"strings"
+	"testing"
+)
+
+func bulkOps(failOnErrors int, ops ...map[string]any) map[string]any {
+	return map[string]any{
+		"schemas":      []string{"urn:ietf:params:scim:api:messages:2.0:BulkRequest"},
+		"failOnErrors": failOnErrors,
+		"Operations":   ops,
+	}
+}
+
+func TestBulkResolvesForwardReferences(t *testing.T) {
+	_, token := newTenant(t)
+	// The group comes first and names a user that the second operation creates.
+	res := call(t, token, http.MethodPost, "/Bulk", bulkOps(0,
+		map[string]any{"method": "POST", "path": "/Groups", "bulkId": "g1", "data": map[string]any{
+			"displayName": "bulk group", "members": []map[string]any{{"value": "bulkId:u1"}},
+		}},
+		map[string]any{"method": "POST", "path": "/Users", "bulkId": "u1", "data": map[string]any{"userName": "bulk-user"}},
+		map[string]any{"method": "PATCH", "path": "/Users/bulkId:nope", "data": map[string]any{}},
+	)).expect(t, http.StatusOK)
+
+	ops := res.body["Operations"].([]any)
+	if len(ops) != 3 {
+		t.Fatalf("operations %s", res.raw)
+	}
+	group, user, unresolved := ops[0].(map[string]any), ops[1].(map[string]any), ops[2].(map[string]any)
+	if group["status"] != "201" || user["status"] != "201" || group["bulkId"] != "g1" {
+		t.Fatalf("statuses %s", res.raw)
+	}
+	if unresolved["status"] != "409" {
+		t.Errorf("unresolved reference: %v", unresolved)
+	}
+	groupID := group["location"].(string)[strings.LastIndex(group["location"].(string), "/")+1:]
+	userID := user["location"].(string)[strings.LastIndex(user["location"].(string), "/")+1:]
+	members := call(t, token, http.MethodGet, "/Groups/"+groupID, nil).expect(t, http.StatusOK).body["members"].([]any)
+	if len(members) != 1 || members[0].(map[string]any)["value"] != userID {
+		t.Errorf("members %v, want user %s", members, userID)
+	}
+}
+
+func TestBulkStopsAfterFailOnErrors(t *testing.T) {
+	_, token := newTenant(t)
+	res := call(t, token, http.MethodPost, "/Bulk", bulkOps(1,
+		map[string]any{"method": "POST", "path": "/Users", "bulkId": "a", "data": map[string]any{"displayName": "no userName"}},
+		map[string]any{"method": "POST", "path": "/Users", "bulkId": "b", "data": map[string]any{"userName": "never-created"}},
+	)).expect(t, http.StatusOK)
+	ops := res.body["Operations"].([]any)
+	if len(ops) != 1 || ops[0].(map[string]any)["status"] != "400" {
+		t.Errorf("operations %s", res.raw)
+	}
+	if ops[0].(map[string]any)["response"].(map[string]any)["scimType"] != "invalidValue" {
+		t.Errorf("error response %s", res.raw)
+	}
+	if list := call(t, token, http.MethodGet, "/Users", nil).expect(t, http.StatusOK); list.body["totalResults"] != 0.0 {
+		t.Errorf("an operation after failOnErrors ran: %s", list.raw)
+	}
+}
+
+func TestBulkLimitsAreAdvertisedAndEnforced(t *testing.T) {
+	_, token := newTenant(t)
+	spc := call(t, token, http.MethodGet, "/ServiceProviderConfig", nil).expect(t, http.StatusOK)
+	bulk := spc.body["bulk"].(map[string]any)
+	if bulk["supported"] != true || bulk["maxOperations"] != 1000.0 || bulk["maxPayloadSize"] != float64(1<<20) {
+		t.Fatalf("bulk %v", bulk)
+	}
+	ops := make([]map[string]any, 1001)
+	for i := range ops {
+		ops[i] = map[string]any{"method": "DELETE", "path": "/Users/x"}
+	}
+	call(t, token, http.MethodPost, "/Bulk", bulkOps(0, ops...)).expect(t, http.StatusRequestEntityTooLarge)
+	call(t, token, http.MethodPost, "/Bulk", bulkOps(0, map[string]any{"method": "GET", "path": "/Users"})).expect(t, http.StatusBadRequest)
+}
