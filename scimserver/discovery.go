@@ -96,7 +96,7 @@ type resourceTypeJSON struct {
 
 var resourceTypes = []*schema.ResourceType{schema.UserResourceType, schema.GroupResourceType}
 
-func (s *Server) resourceTypeJSON(rt *schema.ResourceType, base string) resourceTypeJSON {
+func (s *Server) resourceTypeJSON(rt *schema.ResourceType, base string, t tenant.Tenant) resourceTypeJSON {
 	out := resourceTypeJSON{
 		Schemas: []string{resourceTypeSchema}, ID: rt.Name, Name: rt.Name, Endpoint: rt.Endpoint,
 		Description: rt.Core.Description, Schema: rt.Core.ID,
@@ -105,23 +105,28 @@ func (s *Server) resourceTypeJSON(rt *schema.ResourceType, base string) resource
 	for _, ext := range rt.Extensions {
 		out.SchemaExtensions = append(out.SchemaExtensions, schemaExtension{Schema: ext.ID})
 	}
+	if rt == schema.UserResourceType {
+		for _, urn := range s.extensions.URNs(t.Namespace) {
+			out.SchemaExtensions = append(out.SchemaExtensions, schemaExtension{Schema: urn})
+		}
+	}
 	return out
 }
 
-func (s *Server) resourceTypes(w http.ResponseWriter, r *http.Request, _ tenant.Tenant) error {
+func (s *Server) resourceTypes(w http.ResponseWriter, r *http.Request, t tenant.Tenant) error {
 	base := s.locations(r).base
 	var all []any
 	for _, rt := range resourceTypes {
-		all = append(all, s.resourceTypeJSON(rt, base))
+		all = append(all, s.resourceTypeJSON(rt, base, t))
 	}
 	writeJSON(w, http.StatusOK, resource.NewListResponse(len(all), 1, all))
 	return nil
 }
 
-func (s *Server) resourceType(w http.ResponseWriter, r *http.Request, _ tenant.Tenant) error {
+func (s *Server) resourceType(w http.ResponseWriter, r *http.Request, t tenant.Tenant) error {
 	for _, rt := range resourceTypes {
 		if strings.EqualFold(rt.Name, r.PathValue("name")) {
-			writeJSON(w, http.StatusOK, s.resourceTypeJSON(rt, s.locations(r).base))
+			writeJSON(w, http.StatusOK, s.resourceTypeJSON(rt, s.locations(r).base, t))
 			return nil
 		}
 	}
@@ -143,18 +148,29 @@ func schemaResource(sc *schema.Schema, base string) schemaJSON {
 	}
 }
 
-func (s *Server) schemas(w http.ResponseWriter, r *http.Request, _ tenant.Tenant) error {
+// tenantSchemas are the schemas served to tenant t: the built-in ones and the client-defined
+// extensions its users carry, whose attributes are stored as sent and not described.
+func (s *Server) tenantSchemas(t tenant.Tenant) []*schema.Schema {
+	all := append([]*schema.Schema{}, servedSchemas...)
+	for _, urn := range s.extensions.URNs(t.Namespace) {
+		all = append(all, &schema.Schema{ID: urn, Name: urn, Attributes: []schema.Attribute{},
+			Description: "Client-defined User extension, stored and returned as the client sent it; its attributes are not validated."})
+	}
+	return all
+}
+
+func (s *Server) schemas(w http.ResponseWriter, r *http.Request, t tenant.Tenant) error {
 	base := s.locations(r).base
 	var all []any
-	for _, sc := range servedSchemas {
+	for _, sc := range s.tenantSchemas(t) {
 		all = append(all, schemaResource(sc, base))
 	}
 	writeJSON(w, http.StatusOK, resource.NewListResponse(len(all), 1, all))
 	return nil
 }
 
-func (s *Server) schemaByURN(w http.ResponseWriter, r *http.Request, _ tenant.Tenant) error {
-	for _, sc := range servedSchemas {
+func (s *Server) schemaByURN(w http.ResponseWriter, r *http.Request, t tenant.Tenant) error {
+	for _, sc := range s.tenantSchemas(t) {
 		if strings.EqualFold(sc.ID, r.PathValue("urn")) {
 			writeJSON(w, http.StatusOK, schemaResource(sc, s.locations(r).base))
 			return nil

@@ -46,16 +46,17 @@ var DefaultOptions = Options{MaxBodyBytes: 1 << 20, DefaultPageSize: 100, MaxPag
 
 // Server serves the SCIM API.
 type Server struct {
-	store    *store.Store
-	auth     *tenant.Authenticator
-	log      logr.Logger
-	opts     Options
-	features features
-	mux      *http.ServeMux
+	store      *store.Store
+	auth       *tenant.Authenticator
+	extensions *store.ExtensionsInUse
+	log        logr.Logger
+	opts       Options
+	features   features
+	mux        *http.ServeMux
 }
 
 // New returns a server over st, authenticating requests with auth.
-func New(st *store.Store, auth *tenant.Authenticator, log logr.Logger, opts Options) *Server {
+func New(st *store.Store, auth *tenant.Authenticator, extensions *store.ExtensionsInUse, log logr.Logger, opts Options) *Server {
 	if opts.MaxBodyBytes == 0 {
 		opts.MaxBodyBytes = DefaultOptions.MaxBodyBytes
 	}
@@ -65,7 +66,7 @@ func New(st *store.Store, auth *tenant.Authenticator, log logr.Logger, opts Opti
 	if opts.MaxPageSize == 0 {
 		opts.MaxPageSize = DefaultOptions.MaxPageSize
 	}
-	s := &Server{store: st, auth: auth, log: log, opts: opts, mux: http.NewServeMux(),
+	s := &Server{store: st, auth: auth, extensions: extensions, log: log, opts: opts, mux: http.NewServeMux(),
 		features: features{bulk: true}}
 	s.routes()
 	return s

@@ -118,7 +118,15 @@ func New(ctx context.Context, cfg *rest.Config, opts Options, log logr.Logger) (
 	if err != nil {
 		return nil, fmt.Errorf("SCIM listener: %w", err)
 	}
-	api := scimserver.New(st, tenant.NewAuthenticator(mgr.GetClient()), log.WithName("scim"), opts.SCIM)
+	extensions := store.NewExtensionsInUse()
+	users, err := mgr.GetCache().GetInformer(ctx, &scimv1.ScimUser{})
+	if err != nil {
+		return nil, err
+	}
+	if _, err := users.AddEventHandler(extensions); err != nil {
+		return nil, err
+	}
+	api := scimserver.New(st, tenant.NewAuthenticator(mgr.GetClient()), extensions, log.WithName("scim"), opts.SCIM)
 	if err := mgr.Add(&httpServer{listener: ln, handler: api, log: log.WithName("scim")}); err != nil {
 		_ = ln.Close()
 		return nil, err

@@ -203,3 +203,26 @@ func TestDiscoveryEndpoints(t *testing.T) {
 	call(t, token, http.MethodGet, "/users", nil).expect(t, http.StatusOK)
 	call(t, token, http.MethodGet, "/Me", nil).expect(t, http.StatusNotImplemented)
 }
+
+func TestSchemasListTheExtensionsInUseInTheTenant(t *testing.T) {
+	_, token := newTenant(t)
+	_, other := newTenant(t)
+	const custom = "urn:ietf:params:scim:schemas:extension:custom:2.0:User"
+	call(t, token, http.MethodPost, "/Users", oktaCreateUser("ext@example.com")).expect(t, http.StatusCreated)
+
+	eventually(t, func() error {
+		if res := call(t, token, http.MethodGet, "/Schemas/"+custom, nil); res.status != http.StatusOK {
+			return fmt.Errorf("GET /Schemas/%s: %d", custom, res.status)
+		}
+		rt := call(t, token, http.MethodGet, "/ResourceTypes/User", nil).expect(t, http.StatusOK)
+		for _, ext := range rt.body["schemaExtensions"].([]any) {
+			if ext.(map[string]any)["schema"] == custom {
+				return nil
+			}
+		}
+		return fmt.Errorf("ResourceType User does not list %s: %s", custom, rt.raw)
+	})
+	if res := call(t, other, http.MethodGet, "/Schemas", nil).expect(t, http.StatusOK); res.body["totalResults"] != 3.0 {
+		t.Errorf("another tenant sees the extension: %s", res.raw)
+	}
+}
