@@ -8,16 +8,27 @@ import (
 
 	scimv1 "github.com/scim-operator/scim-operator/api/v1alpha1"
 	"github.com/scim-operator/scim-operator/internal/resource"
+	"github.com/scim-operator/scim-operator/internal/schema"
 	"github.com/scim-operator/scim-operator/internal/store"
 	"github.com/scim-operator/scim-operator/internal/tenant"
 )
 
+// getGroup answers GET by id; with excludedAttributes=members the members are never loaded
+// (Entra ID asks this way, E6).
 func (s *Server) getGroup(w http.ResponseWriter, r *http.Request, t tenant.Tenant) error {
+	p, err := projectionFromURL(r, schema.GroupResourceType)
+	if err != nil {
+		return err
+	}
 	g, err := s.store.Group(r.Context(), t.Namespace, r.PathValue("id"))
 	if err != nil {
 		return err
 	}
-	return s.writeGroup(w, r, t, http.StatusOK, g)
+	out, err := s.groupResource(r, t, g, s.locations(r), p.wants("members"))
+	if err != nil {
+		return err
+	}
+	return s.writeResource(w, r, http.StatusOK, out.Meta, out, p)
 }
 
 func (s *Server) createGroup(w http.ResponseWriter, r *http.Request, t tenant.Tenant) error {
@@ -98,7 +109,7 @@ func (s *Server) writeGroup(w http.ResponseWriter, r *http.Request, t tenant.Ten
 	if err != nil {
 		return err
 	}
-	return s.writeResource(w, r, status, out.Meta, out)
+	return s.writeResource(w, r, status, out.Meta, out, projection{})
 }
 
 // groupResource builds the SCIM representation of g; without members unless withMembers, so

@@ -1,63 +1,488 @@
 package scimserver
 
 import (
+	"encoding/base64"
+	"encoding/json"
 	"net/http"
+	"net/url"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
 
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	scimv1 "github.com/scim-operator/scim-operator/api/v1alpha1"
+	"github.com/scim-operator/scim-operator/internal/filter"
 	"github.com/scim-operator/scim-operator/internal/resource"
+	"github.com/scim-operator/scim-operator/internal/schema"
 	"github.com/scim-operator/scim-operator/internal/scimerr"
+	"github.com/scim-operator/scim-operator/internal/store"
 	"github.com/scim-operator/scim-operator/internal/tenant"
 )
 
-func (s *Server) listUsers(w http.ResponseWriter, r *http.Request, t tenant.Tenant) error {
-	q := r.URL.Query()
-	if q.Get("filter") != "" {
-		return scimerr.New(http.StatusBadRequest, scimerr.TypeInvalidFilter, "filters are not supported yet")
+// Queries (RFC 7644 §3.4.2, and cursors of RFC 9865) are answered from the informer cache:
+// candidates come from an index when the filter has an equality the index answers, otherwise
+// from the tenant's whole list; every candidate is then checked against the filter.
+
+const searchRequestSchema = "urn:ietf:params:scim:api:messages:2.0:SearchRequest"
+
+// searchRequest holds the query parameters, from a URL or a POST /.search body.
+type searchRequest struct {
+	Schemas            []string `json:"schemas"`
+	Attributes         []string `json:"attributes"`
+	ExcludedAttributes []string `json:"excludedAttributes"`
+	Filter             string   `json:"filter"`
+	SortBy             string   `json:"sortBy"`
+	SortOrder          string   `json:"sortOrder"`
+	StartIndex         *int     `json:"startIndex"`
+	Count              *int     `json:"count"`
+	Cursor             *string  `json:"cursor"`
+}
+
+func searchFromURL(q url.Values) (searchRequest, error) {
+	req := searchRequest{Filter: q.Get("filter"), SortBy: q.Get("sortBy"), SortOrder: q.Get("sortOrder")}
+	if v := q.Get("attributes"); v != "" {
+		req.Attributes = []string{v}
 	}
-	p, err := s.parsePage(q)
-	if err != nil {
-		return err
+	if v := q.Get("excludedAttributes"); v != "" {
+		req.ExcludedAttributes = []string{v}
 	}
-	users, err := s.store.Users(r.Context(), t.Namespace)
-	if err != nil {
-		return err
-	}
-	from, to := p.window(len(users))
-	loc := s.locations(r)
-	resources := make([]any, 0, to-from)
-	for i := from; i < to; i++ {
-		u, err := s.userResource(r, t, &users[i], loc)
-		if err != nil {
-			return err
+	for name, dst := range map[string]**int{"startIndex": &req.StartIndex, "count": &req.Count} {
+		if v := q.Get(name); v != "" {
+			n, err := strconv.Atoi(v)
+			if err != nil {
+				return req, scimerr.InvalidValue("%s must be an integer", name)
+			}
+			*dst = &n
 		}
-		resources = append(resources, u)
 	}
-	writeJSON(w, http.StatusOK, resource.NewListResponse(len(users), p.startIndex, resources))
+	if q.Has("cursor") {
+		c := q.Get("cursor")
+		req.Cursor = &c
+	}
+	return req, nil
+}
+
+// query is a parsed searchRequest for one resource type.
+type query struct {
+	filter     *filter.Filter
+	sort       *filter.SortKey
+	descending bool
+	startIndex int
+	count      int
+	cursor     *cursor // non-nil in cursor pagination
+	projection projection
+	// needsGroups / needsMembers: the filter or sort looks at a User's groups / a Group's
+	// members, which are costly to load and left out of documents otherwise.
+	needsGroups, needsMembers bool
+}
+
+func (s *Server) parseQuery(req searchRequest, rt *schema.ResourceType) (*query, error) {
+	q := &query{startIndex: 1, count: s.opts.DefaultPageSize}
+	var err error
+	if req.Filter != "" {
+		if q.filter, err = filter.Parse(req.Filter, rt); err != nil {
+			return nil, err
+		}
+	}
+	if req.SortBy != "" {
+		if q.sort, err = filter.ParseSortBy(req.SortBy, rt); err != nil {
+			return nil, err
+		}
+	}
+	switch strings.ToLower(req.SortOrder) {
+	case "", "ascending":
+	case "descending":
+		q.descending = true
+	default:
+		return nil, scimerr.InvalidValue("sortOrder must be ascending or descending")
+	}
+	if req.StartIndex != nil {
+		q.startIndex = max(*req.StartIndex, 1)
+	}
+	if req.Count != nil {
+		q.count = min(max(*req.Count, 0), s.opts.MaxPageSize)
+	}
+	if req.Cursor != nil {
+		if req.StartIndex != nil {
+			return nil, scimerr.InvalidValue("use either cursor or startIndex, not both")
+		}
+		if q.sort != nil {
+			return nil, scimerr.InvalidValue("cursor pagination follows the server's order; sortBy cannot be combined with it")
+		}
+		if q.cursor, err = parseCursor(*req.Cursor); err != nil {
+			return nil, err
+		}
+	}
+	if q.projection, err = parseProjection(rt, req.Attributes, req.ExcludedAttributes); err != nil {
+		return nil, err
+	}
+	mentions := strings.ToLower(req.Filter + " " + req.SortBy)
+	q.needsGroups = strings.Contains(mentions, "groups")
+	q.needsMembers = strings.Contains(mentions, "members")
+	return q, nil
+}
+
+// cursor marks a position in the server's order (creation time, then name): the next page
+// starts after it. It stays valid as resources come and go, and never expires.
+type cursor struct {
+	Created time.Time `json:"c"`
+	Name    string    `json:"n"`
+	first   bool
+}
+
+func parseCursor(s string) (*cursor, error) {
+	if s == "" {
+		return &cursor{first: true}, nil
+	}
+	data, err := base64.RawURLEncoding.DecodeString(s)
+	var c cursor
+	if err != nil || json.Unmarshal(data, &c) != nil || c.Name == "" {
+		return nil, scimerr.New(http.StatusBadRequest, "invalidCursor", "the cursor is not one this server issued")
+	}
+	return &c, nil
+}
+
+func (c cursor) String() string {
+	data, _ := json.Marshal(c)
+	return base64.RawURLEncoding.EncodeToString(data)
+}
+
+// after reports whether obj comes after the cursor in the server's order.
+func (c *cursor) after(obj metav1.Object) bool {
+	if c.first {
+		return true
+	}
+	t := obj.GetCreationTimestamp().Time
+	return t.After(c.Created) || t.Equal(c.Created) && obj.GetName() > c.Name
+}
+
+// match is one candidate that passed the filter, with the document it was checked on.
+type match[T any] struct {
+	obj *T
+	doc map[string]any
+}
+
+// page selects the window of matches a query asks for, and the next cursor.
+func pageOf[T any, PT interface {
+	*T
+	metav1.Object
+}](q *query, matches []match[T]) (window []match[T], startIndex int, next string) {
+	if q.cursor == nil {
+		from := min(q.startIndex-1, len(matches))
+		to := min(from+q.count, len(matches))
+		return matches[from:to], q.startIndex, ""
+	}
+	from := sort.Search(len(matches), func(i int) bool { return q.cursor.after(PT(matches[i].obj)) })
+	to := min(from+q.count, len(matches))
+	if to < len(matches) && to > from {
+		last := PT(matches[to-1].obj)
+		next = cursor{Created: last.GetCreationTimestamp().Time, Name: last.GetName()}.String()
+	}
+	return matches[from:to], from + 1, next
+}
+
+// sortMatches orders matches by the query's sort key; without one they stay in the server's
+// order (oldest first), which is stable across pages.
+func sortMatches[T any](q *query, matches []match[T]) {
+	if q.sort == nil {
+		return
+	}
+	sort.SliceStable(matches, func(i, j int) bool {
+		c := q.sort.Compare(matches[i].doc, matches[j].doc)
+		if q.descending {
+			return c > 0
+		}
+		return c < 0
+	})
+}
+
+// isDuplicate reports whether the controller found obj to repeat the userName or
+// displayName of an older resource: such resources are not served (see their status).
+func isDuplicate(conditions []metav1.Condition) bool {
+	for _, c := range conditions {
+		if c.Type == scimv1.ConditionReady && c.Reason == scimv1.ReasonDuplicate {
+			return true
+		}
+	}
+	return false
+}
+
+func (s *Server) listUsers(w http.ResponseWriter, r *http.Request, t tenant.Tenant) error {
+	req, err := searchFromURL(r.URL.Query())
+	if err != nil {
+		return err
+	}
+	return s.searchUsers(w, r, t, req)
+}
+
+func (s *Server) searchUsers(w http.ResponseWriter, r *http.Request, t tenant.Tenant, req searchRequest) error {
+	q, err := s.parseQuery(req, schema.UserResourceType)
+	if err != nil {
+		return err
+	}
+	resources, total, startIndex, next, err := s.queryUsers(r, t, q)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, resource.NewListResponse(total, startIndex, resources).WithNextCursor(next))
 	return nil
 }
 
-func (s *Server) listGroups(w http.ResponseWriter, r *http.Request, t tenant.Tenant) error {
-	q := r.URL.Query()
-	if q.Get("filter") != "" {
-		return scimerr.New(http.StatusBadRequest, scimerr.TypeInvalidFilter, "filters are not supported yet")
-	}
-	p, err := s.parsePage(q)
+func (s *Server) queryUsers(r *http.Request, t tenant.Tenant, q *query) (resources []any, total, startIndex int, next string, err error) {
+	candidates, err := s.userCandidates(r, t, q.filter)
 	if err != nil {
-		return err
+		return nil, 0, 0, "", err
 	}
-	groups, err := s.store.Groups(r.Context(), t.Namespace)
-	if err != nil {
-		return err
-	}
-	from, to := p.window(len(groups))
 	loc := s.locations(r)
-	resources := make([]any, 0, to-from)
-	for i := from; i < to; i++ {
-		g, err := s.groupResource(r, t, &groups[i], loc, true)
+	var matches []match[scimv1.ScimUser]
+	for i := range candidates {
+		u := &candidates[i]
+		if isDuplicate(u.Status.Conditions) {
+			continue
+		}
+		m := match[scimv1.ScimUser]{obj: u}
+		if q.filter != nil || q.sort != nil {
+			var groups []resource.GroupRef
+			if q.needsGroups {
+				if groups, err = s.groupRefs(r, t, u, loc); err != nil {
+					return nil, 0, 0, "", err
+				}
+			}
+			if m.doc, err = toDocument(resource.NewUser(u, groups, loc)); err != nil {
+				return nil, 0, 0, "", err
+			}
+			if q.filter != nil && !q.filter.Matches(m.doc) {
+				continue
+			}
+		}
+		matches = append(matches, m)
+	}
+	sortMatches(q, matches)
+	window, startIndex, next := pageOf(q, matches)
+	resources = make([]any, 0, len(window))
+	for _, m := range window {
+		out, err := s.userResource(r, t, m.obj, loc)
+		if err != nil {
+			return nil, 0, 0, "", err
+		}
+		if resources, err = appendProjected(resources, out, q.projection); err != nil {
+			return nil, 0, 0, "", err
+		}
+	}
+	return resources, len(matches), startIndex, next, nil
+}
+
+// userCandidates returns the users that may match f: through an index when f has an equality
+// one answers, otherwise all of the tenant's. They are shared with the cache: read only.
+func (s *Server) userCandidates(r *http.Request, t tenant.Tenant, f *filter.Filter) ([]scimv1.ScimUser, error) {
+	ctx := r.Context()
+	if f != nil {
+		if hint, ok := f.IndexHint(); ok {
+			switch hint.Path {
+			case "id":
+				u, err := s.store.User(ctx, t.Namespace, hint.Value)
+				if isNotFound(err) {
+					return nil, nil
+				}
+				if err != nil {
+					return nil, err
+				}
+				return []scimv1.ScimUser{*u}, nil
+			case "userName":
+				return s.store.UsersByIndex(ctx, t.Namespace, store.IndexUserName, store.FoldKey(hint.Value))
+			case "externalId":
+				return s.store.UsersByIndex(ctx, t.Namespace, store.IndexUserExternalID, hint.Value)
+			case "emails.value":
+				return s.store.UsersByIndex(ctx, t.Namespace, store.IndexUserEmail, store.FoldKey(hint.Value))
+			}
+		}
+	}
+	return s.store.Users(ctx, t.Namespace)
+}
+
+func (s *Server) listGroups(w http.ResponseWriter, r *http.Request, t tenant.Tenant) error {
+	req, err := searchFromURL(r.URL.Query())
+	if err != nil {
+		return err
+	}
+	return s.searchGroups(w, r, t, req)
+}
+
+func (s *Server) searchGroups(w http.ResponseWriter, r *http.Request, t tenant.Tenant, req searchRequest) error {
+	q, err := s.parseQuery(req, schema.GroupResourceType)
+	if err != nil {
+		return err
+	}
+	resources, total, startIndex, next, err := s.queryGroups(r, t, q)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, resource.NewListResponse(total, startIndex, resources).WithNextCursor(next))
+	return nil
+}
+
+func (s *Server) queryGroups(r *http.Request, t tenant.Tenant, q *query) (resources []any, total, startIndex int, next string, err error) {
+	candidates, err := s.groupCandidates(r, t, q.filter)
+	if err != nil {
+		return nil, 0, 0, "", err
+	}
+	loc := s.locations(r)
+	var matches []match[scimv1.ScimGroup]
+	for i := range candidates {
+		g := &candidates[i]
+		if isDuplicate(g.Status.Conditions) {
+			continue
+		}
+		m := match[scimv1.ScimGroup]{obj: g}
+		if q.filter != nil || q.sort != nil {
+			rep, err := s.groupResource(r, t, g, loc, q.needsMembers)
+			if err != nil {
+				return nil, 0, 0, "", err
+			}
+			if m.doc, err = toDocument(rep); err != nil {
+				return nil, 0, 0, "", err
+			}
+			if q.filter != nil && !q.filter.Matches(m.doc) {
+				continue
+			}
+		}
+		matches = append(matches, m)
+	}
+	sortMatches(q, matches)
+	window, startIndex, next := pageOf(q, matches)
+	resources = make([]any, 0, len(window))
+	for _, m := range window {
+		out, err := s.groupResource(r, t, m.obj, loc, q.projection.wants("members"))
+		if err != nil {
+			return nil, 0, 0, "", err
+		}
+		if resources, err = appendProjected(resources, out, q.projection); err != nil {
+			return nil, 0, 0, "", err
+		}
+	}
+	return resources, len(matches), startIndex, next, nil
+}
+
+func (s *Server) groupCandidates(r *http.Request, t tenant.Tenant, f *filter.Filter) ([]scimv1.ScimGroup, error) {
+	ctx := r.Context()
+	if f != nil {
+		if hint, ok := f.IndexHint(); ok {
+			switch hint.Path {
+			case "id":
+				g, err := s.store.Group(ctx, t.Namespace, hint.Value)
+				if isNotFound(err) {
+					return nil, nil
+				}
+				if err != nil {
+					return nil, err
+				}
+				return []scimv1.ScimGroup{*g}, nil
+			case "displayName":
+				return s.store.GroupsByIndex(ctx, t.Namespace, store.IndexGroupDisplayName, store.FoldKey(hint.Value))
+			case "externalId":
+				return s.store.GroupsByIndex(ctx, t.Namespace, store.IndexGroupExternalID, hint.Value)
+			case "members.value":
+				return s.groupsWithMember(r, t, hint.Value)
+			}
+		}
+	}
+	return s.store.Groups(ctx, t.Namespace)
+}
+
+func (s *Server) groupsWithMember(r *http.Request, t tenant.Tenant, id string) ([]scimv1.ScimGroup, error) {
+	names, err := s.store.GroupsOf(r.Context(), t.Namespace, id)
+	if err != nil {
+		return nil, err
+	}
+	var groups []scimv1.ScimGroup
+	for _, name := range names {
+		g, err := s.store.Group(r.Context(), t.Namespace, name)
+		if isNotFound(err) {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		groups = append(groups, *g)
+	}
+	return groups, nil
+}
+
+// appendProjected adds a representation to a page, trimmed to the requested attributes.
+func appendProjected(resources []any, rep any, p projection) ([]any, error) {
+	if p.empty() {
+		return append(resources, rep), nil
+	}
+	doc, err := toDocument(rep)
+	if err != nil {
+		return nil, err
+	}
+	return append(resources, p.apply(doc)), nil
+}
+
+// search is POST /.search: at the root it searches users and groups, per resource type it
+// searches that type (RFC 7644 §3.4.3).
+func (s *Server) search(rt *schema.ResourceType) func(http.ResponseWriter, *http.Request, tenant.Tenant) error {
+	return func(w http.ResponseWriter, r *http.Request, t tenant.Tenant) error {
+		body, err := s.readBody(w, r)
 		if err != nil {
 			return err
 		}
-		resources = append(resources, g)
+		var req searchRequest
+		if err := json.Unmarshal(body, &req); err != nil {
+			return scimerr.InvalidSyntax("malformed SearchRequest: %v", err)
+		}
+		switch rt {
+		case schema.UserResourceType:
+			return s.searchUsers(w, r, t, req)
+		case schema.GroupResourceType:
+			return s.searchGroups(w, r, t, req)
+		}
+		return s.searchAll(w, r, t, req)
 	}
-	writeJSON(w, http.StatusOK, resource.NewListResponse(len(groups), p.startIndex, resources))
+}
+
+// searchAll answers a root-level search: the filter is applied to each resource type it is
+// valid for, and the results are users first, then groups.
+func (s *Server) searchAll(w http.ResponseWriter, r *http.Request, t tenant.Tenant, req searchRequest) error {
+	if req.Cursor != nil || req.SortBy != "" {
+		return scimerr.InvalidValue("a search across resource types supports neither sortBy nor cursor")
+	}
+	unpaged := req
+	unpaged.StartIndex, unpaged.Count = nil, nil
+	var all []any
+	var firstErr error
+	valid := 0
+	for _, rt := range resourceTypes {
+		q, err := s.parseQuery(unpaged, rt)
+		if err != nil {
+			firstErr = err
+			continue
+		}
+		valid++
+		q.count = int(^uint(0) >> 1)
+		var resources []any
+		if rt == schema.UserResourceType {
+			resources, _, _, _, err = s.queryUsers(r, t, q)
+		} else {
+			resources, _, _, _, err = s.queryGroups(r, t, q)
+		}
+		if err != nil {
+			return err
+		}
+		all = append(all, resources...)
+	}
+	if valid == 0 {
+		return firstErr
+	}
+	paged, err := s.parseQuery(searchRequest{StartIndex: req.StartIndex, Count: req.Count}, schema.UserResourceType)
+	if err != nil {
+		return err
+	}
+	from := min(paged.startIndex-1, len(all))
+	to := min(from+paged.count, len(all))
+	writeJSON(w, http.StatusOK, resource.NewListResponse(len(all), paged.startIndex, all[from:to]))
 	return nil
 }

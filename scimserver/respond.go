@@ -55,13 +55,21 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 
 // writeResource answers with one resource, its Location and ETag, or 304 Not Modified when a
 // GET's If-None-Match names the current version.
-func (s *Server) writeResource(w http.ResponseWriter, r *http.Request, status int, meta resource.Meta, body any) error {
+// The projection trims the body to the requested attributes.
+func (s *Server) writeResource(w http.ResponseWriter, r *http.Request, status int, meta resource.Meta, body any, p projection) error {
 	h := w.Header()
 	h.Set("Location", meta.Location)
 	h.Set("ETag", meta.Version)
 	if r.Method == http.MethodGet && notModified(r, meta.Version) {
 		w.WriteHeader(http.StatusNotModified)
 		return nil
+	}
+	if !p.empty() {
+		doc, err := toDocument(body)
+		if err != nil {
+			return err
+		}
+		body = p.apply(doc)
 	}
 	writeJSON(w, status, body)
 	return nil

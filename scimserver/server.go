@@ -12,6 +12,7 @@ import (
 
 	"github.com/go-logr/logr"
 
+	"github.com/scim-operator/scim-operator/internal/schema"
 	"github.com/scim-operator/scim-operator/internal/scimerr"
 	"github.com/scim-operator/scim-operator/internal/store"
 	"github.com/scim-operator/scim-operator/internal/tenant"
@@ -67,7 +68,7 @@ func New(st *store.Store, auth *tenant.Authenticator, extensions *store.Extensio
 		opts.MaxPageSize = DefaultOptions.MaxPageSize
 	}
 	s := &Server{store: st, auth: auth, extensions: extensions, log: log, opts: opts, mux: http.NewServeMux(),
-		features: features{bulk: true}}
+		features: features{bulk: true, patch: true, filter: true, sort: true}}
 	s.routes()
 	return s
 }
@@ -84,13 +85,18 @@ func (s *Server) routes() {
 	handle("POST /Users", s.createUser)
 	handle("GET /Users/{id}", s.getUser)
 	handle("PUT /Users/{id}", s.replaceUser)
+	handle("PATCH /Users/{id}", s.patchUser)
 	handle("DELETE /Users/{id}", s.deleteUser)
 	handle("GET /Groups", s.listGroups)
 	handle("POST /Groups", s.createGroup)
 	handle("GET /Groups/{id}", s.getGroup)
 	handle("PUT /Groups/{id}", s.replaceGroup)
+	handle("PATCH /Groups/{id}", s.patchGroup)
 	handle("DELETE /Groups/{id}", s.deleteGroup)
 	handle("POST /Bulk", s.bulk)
+	handle("POST /.search", s.search(nil))
+	handle("POST /Users/.search", s.search(schema.UserResourceType))
+	handle("POST /Groups/.search", s.search(schema.GroupResourceType))
 	handle("GET /ServiceProviderConfig", s.serviceProviderConfig)
 	handle("GET /ResourceTypes", s.resourceTypes)
 	handle("GET /ResourceTypes/{name}", s.resourceType)

@@ -7,16 +7,25 @@ import (
 
 	scimv1 "github.com/scim-operator/scim-operator/api/v1alpha1"
 	"github.com/scim-operator/scim-operator/internal/resource"
+	"github.com/scim-operator/scim-operator/internal/schema"
 	"github.com/scim-operator/scim-operator/internal/store"
 	"github.com/scim-operator/scim-operator/internal/tenant"
 )
 
 func (s *Server) getUser(w http.ResponseWriter, r *http.Request, t tenant.Tenant) error {
+	p, err := projectionFromURL(r, schema.UserResourceType)
+	if err != nil {
+		return err
+	}
 	u, err := s.store.User(r.Context(), t.Namespace, r.PathValue("id"))
 	if err != nil {
 		return err
 	}
-	return s.writeUser(w, r, t, http.StatusOK, u)
+	out, err := s.userResource(r, t, u, s.locations(r))
+	if err != nil {
+		return err
+	}
+	return s.writeResource(w, r, http.StatusOK, out.Meta, out, p)
 }
 
 func (s *Server) createUser(w http.ResponseWriter, r *http.Request, t tenant.Tenant) error {
@@ -73,11 +82,20 @@ func (s *Server) writeUser(w http.ResponseWriter, r *http.Request, t tenant.Tena
 	if err != nil {
 		return err
 	}
-	return s.writeResource(w, r, status, out.Meta, out)
+	return s.writeResource(w, r, status, out.Meta, out, projection{})
 }
 
 // userResource builds the SCIM representation of u, with the groups it belongs to.
 func (s *Server) userResource(r *http.Request, t tenant.Tenant, u *scimv1.ScimUser, loc locations) (*resource.User, error) {
+	groups, err := s.groupRefs(r, t, u, loc)
+	if err != nil {
+		return nil, err
+	}
+	return resource.NewUser(u, groups, loc), nil
+}
+
+// groupRefs is the read-only "groups" attribute of u: the groups listing it as a member.
+func (s *Server) groupRefs(r *http.Request, t tenant.Tenant, u *scimv1.ScimUser, loc locations) ([]resource.GroupRef, error) {
 	names, err := s.store.GroupsOf(r.Context(), t.Namespace, u.Name)
 	if err != nil {
 		return nil, err
@@ -94,5 +112,5 @@ func (s *Server) userResource(r *http.Request, t tenant.Tenant, u *scimv1.ScimUs
 			Value: g.Name, Ref: loc.GroupLocation(g.Name), Display: g.Spec.DisplayName, Type: "direct",
 		})
 	}
-	return resource.NewUser(u, groups, loc), nil
+	return groups, nil
 }

@@ -131,6 +131,14 @@ type ListResponse struct {
 	StartIndex   int      `json:"startIndex"`
 	ItemsPerPage int      `json:"itemsPerPage"`
 	Resources    []any    `json:"Resources"`
+	// NextCursor continues a cursor-paginated query (RFC 9865); empty on the last page.
+	NextCursor string `json:"nextCursor,omitempty"`
+}
+
+// WithNextCursor sets the cursor of the next page.
+func (l *ListResponse) WithNextCursor(next string) *ListResponse {
+	l.NextCursor = next
+	return l
 }
 
 // NewListResponse wraps one page of resources.

@@ -15,6 +15,12 @@ import (
 const (
 	// IndexUserName indexes ScimUsers by lower-cased userName (userName is case-insensitive).
 	IndexUserName = "scim.userName"
+	// IndexUserExternalID indexes ScimUsers by externalId (case-exact).
+	IndexUserExternalID = "scim.user.externalId"
+	// IndexUserEmail indexes ScimUsers by their lower-cased email values.
+	IndexUserEmail = "scim.user.emails"
+	// IndexGroupExternalID indexes ScimGroups by externalId (case-exact).
+	IndexGroupExternalID = "scim.group.externalId"
 	// IndexGroupDisplayName indexes ScimGroups by lower-cased displayName.
 	IndexGroupDisplayName = "scim.displayName"
 	// IndexShardGroup indexes ScimGroupMemberShards by the group they belong to.
@@ -38,6 +44,20 @@ func SetupIndexes(ctx context.Context, indexer FieldIndexer) error {
 	}{
 		{&scimv1.ScimUser{}, IndexUserName, func(o client.Object) []string {
 			return []string{FoldKey(o.(*scimv1.ScimUser).Spec.UserName)}
+		}},
+		{&scimv1.ScimUser{}, IndexUserExternalID, func(o client.Object) []string {
+			return nonEmpty(o.(*scimv1.ScimUser).Spec.ExternalID)
+		}},
+		{&scimv1.ScimUser{}, IndexUserEmail, func(o client.Object) []string {
+			emails := o.(*scimv1.ScimUser).Spec.Emails
+			values := make([]string, 0, len(emails))
+			for _, e := range emails {
+				values = append(values, FoldKey(e.Value))
+			}
+			return values
+		}},
+		{&scimv1.ScimGroup{}, IndexGroupExternalID, func(o client.Object) []string {
+			return nonEmpty(o.(*scimv1.ScimGroup).Spec.ExternalID)
 		}},
 		{&scimv1.ScimGroup{}, IndexGroupDisplayName, func(o client.Object) []string {
 			return []string{FoldKey(o.(*scimv1.ScimGroup).Spec.DisplayName)}
@@ -66,4 +86,11 @@ func SetupIndexes(ctx context.Context, indexer FieldIndexer) error {
 // compared and indexed.
 func FoldKey(s string) string {
 	return strings.ToLower(s)
+}
+
+func nonEmpty(s string) []string {
+	if s == "" {
+		return nil
+	}
+	return []string{s}
 }

@@ -94,6 +94,25 @@ func (s *Store) GroupsOf(ctx context.Context, ns, id string) ([]string, error) {
 	return groups, nil
 }
 
+// Member returns member id of group, if the group has it.
+func (s *Store) Member(ctx context.Context, ns, group, id string) (scimv1.GroupMember, bool, error) {
+	shards, err := s.shardsHolding(ctx, ns, id)
+	if err != nil {
+		return scimv1.GroupMember{}, false, err
+	}
+	for i := range shards {
+		if shards[i].Spec.Group != group {
+			continue
+		}
+		for _, m := range shards[i].Spec.Members {
+			if m.Value == id {
+				return m, true, nil
+			}
+		}
+	}
+	return scimv1.GroupMember{}, false, nil
+}
+
 func (s *Store) shardsHolding(ctx context.Context, ns, id string) ([]scimv1.ScimGroupMemberShard, error) {
 	var shards scimv1.ScimGroupMemberShardList
 	if err := s.client.List(ctx, &shards, client.InNamespace(ns), client.MatchingFields{IndexShardMember: id}, readOnly); err != nil {

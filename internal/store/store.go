@@ -95,9 +95,15 @@ func sortOldestFirst[T any, PT interface {
 	sort.Slice(items, func(i, j int) bool { return olderFirst(PT(&items[i]), PT(&items[j])) })
 }
 
-// newID returns the id, and object name, of a resource created through SCIM.
+// newID returns the id, and object name, of a resource created through SCIM: a version 7
+// UUID, which orders by creation time, so resources created in the same second (the precision
+// of creationTimestamp) still list in the order they were created.
 func newID() string {
-	return uuid.NewString()
+	id, err := uuid.NewV7()
+	if err != nil {
+		return uuid.NewString()
+	}
+	return id.String()
 }
 
 func isNotFound(err error) bool {

@@ -1,0 +1,228 @@
+package operator_test
+
+import (
+	"fmt"
+	"net/http"
+	"sort"
+	"sync"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+func patchOps(ops ...map[string]any) map[string]any {
+	if ops == nil {
+		ops = []map[string]any{}
+	}
+	return map[string]any{
+		"schemas":    []string{"urn:ietf:params:scim:api:messages:2.0:PatchOp"},
+		"Operations": ops,
+	}
+}
+
+func memberIDs(t *testing.T, token, group string) []string {
+	t.Helper()
+	res := call(t, token, http.MethodGet, "/Groups/"+group, nil).expect(t, http.StatusOK)
+	ids := []string{}
+	members, _ := res.body["members"].([]any)
+	for _, m := range members {
+		ids = append(ids, m.(map[string]any)["value"].(string))
+	}
+	sort.Strings(ids)
+	return ids
+}
+
+func newUsers(t *testing.T, token string, n int) []string {
+	t.Helper()
+	ids := make([]string, n)
+	for i := range ids {
+		ids[i] = call(t, token, http.MethodPost, "/Users", map[string]any{"userName": fmt.Sprintf("user-%d-%s", i, t.Name())}).expect(t, http.StatusCreated).body["id"].(string)
+	}
+	return ids
+}
+
+func sorted(ids ...string) []string {
+	out := append([]string{}, ids...)
+	sort.Strings(out)
+	return out
+}
+
+func TestPatchUserAsEntraAndOktaSendIt(t *testing.T) {
+	_, token := newTenant(t)
+	id := call(t, token, http.MethodPost, "/Users", oktaCreateUser("patch@example.com")).expect(t, http.StatusCreated).body["id"].(string)
+	cases := []struct {
+		reason string
+		ops    []map[string]any
+		check  func(user map[string]any) error
+	}{
+		{"E1, E2: a capitalised op and a string boolean deactivate the user",
+			[]map[string]any{{"op": "Replace", "path": "active", "value": "False"}},
+			func(u map[string]any) error { return expectValue(u["active"], false) }},
+		{"K6: Okta reactivates with a no-path replace",
+			[]map[string]any{{"op": "replace", "value": map[string]any{"active": true}}},
+			func(u map[string]any) error { return expectValue(u["active"], true) }},
+		{"E4: a no-path value with dotted and URN-qualified keys",
+			[]map[string]any{{"op": "Add", "value": map[string]any{
+				"name.givenName": "Augusta",
+				"urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:employeeNumber": "1815",
+			}}},
+			func(u map[string]any) error {
+				if err := expectValue(u["name"].(map[string]any)["givenName"], "Augusta"); err != nil {
+					return err
+				}
+				return expectValue(u["urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"].(map[string]any)["employeeNumber"], "1815")
+			}},
+		{"E11: replacing the work email's value when only a home email exists creates a work email",
+			[]map[string]any{
+				{"op": "replace", "path": "emails", "value": []any{map[string]any{"value": "home@example.com", "type": "home"}}},
+				{"op": "replace", "path": `emails[type eq "work"].value`, "value": "work@example.com"},
+			},
+			func(u map[string]any) error {
+				emails := u["emails"].([]any)
+				if len(emails) != 2 {
+					return fmt.Errorf("emails %v", emails)
+				}
+				return nil
+			}},
+		{"E9: the manager as a plain string",
+			[]map[string]any{{"op": "replace", "path": "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager", "value": "boss-id"}},
+			func(u map[string]any) error {
+				return expectValue(u["urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"].(map[string]any)["manager"].(map[string]any)["value"], "boss-id")
+			}},
+		{"E12: an empty Operations list changes nothing",
+			[]map[string]any{},
+			func(u map[string]any) error { return expectValue(u["userName"], "patch@example.com") }},
+	}
+	for _, c := range cases {
+		t.Run(c.reason, func(t *testing.T) {
+			res := call(t, token, http.MethodPatch, "/Users/"+id, patchOps(c.ops...)).expect(t, http.StatusOK)
+			if err := c.check(res.body); err != nil {
+				t.Errorf("PATCH response: %v: %s", err, res.raw)
+			}
+			if err := c.check(call(t, token, http.MethodGet, "/Users/"+id, nil).expect(t, http.StatusOK).body); err != nil {
+				t.Errorf("GET after PATCH: %v", err)
+			}
+		})
+	}
+}
+
+func expectValue(got, want any) error {
+	if !cmp.Equal(got, want) {
+		return fmt.Errorf("got %v, want %v", got, want)
+	}
+	return nil
+}
+
+func TestPatchUserErrors(t *testing.T) {
+	_, token := newTenant(t)
+	id := call(t, token, http.MethodPost, "/Users", map[string]any{"userName": "errs"}).expect(t, http.StatusCreated).body["id"].(string)
+	cases := []struct {
+		reason   string
+		ops      []map[string]any
+		status   int
+		scimType string
+	}{
+		{"id is read-only", []map[string]any{{"op": "replace", "path": "id", "value": "x"}}, 400, "mutability"},
+		{"an unknown attribute is an invalid path", []map[string]any{{"op": "replace", "path": "shoeSize", "value": 1}}, 400, "invalidPath"},
+		{"remove needs a path", []map[string]any{{"op": "remove"}}, 400, "noTarget"},
+		{"a wrong type is refused and nothing of the PATCH is applied",
+			[]map[string]any{{"op": "replace", "path": "displayName", "value": "changed"}, {"op": "replace", "path": "active", "value": "maybe"}}, 400, "invalidValue"},
+	}
+	for _, c := range cases {
+		t.Run(c.reason, func(t *testing.T) {
+			res := call(t, token, http.MethodPatch, "/Users/"+id, patchOps(c.ops...)).expect(t, c.status)
+			if res.body["scimType"] != c.scimType {
+				t.Errorf("scimType %v, want %s: %s", res.body["scimType"], c.scimType, res.raw)
+			}
+		})
+	}
+	if u := call(t, token, http.MethodGet, "/Users/"+id, nil).expect(t, http.StatusOK); u.body["displayName"] != nil {
+		t.Errorf("a failed PATCH was partly applied: %s", u.raw)
+	}
+	call(t, token, http.MethodPatch, "/Users/nope", patchOps()).expect(t, http.StatusNotFound)
+}
+
+func TestPatchGroupMembersAsEntraAndOktaSendIt(t *testing.T) {
+	_, token := newTenant(t)
+	u := newUsers(t, token, 4)
+	group := call(t, token, http.MethodPost, "/Groups", map[string]any{"displayName": "patched"}).expect(t, http.StatusCreated).body["id"].(string)
+
+	steps := []struct {
+		reason string
+		ops    []map[string]any
+		want   []string
+	}{
+		{"E5: Entra adds one member per PATCH, with a null $ref",
+			[]map[string]any{{"op": "Add", "path": "members", "value": []any{map[string]any{"$ref": nil, "value": u[0]}}}},
+			sorted(u[0])},
+		{"K4: Okta adds members with value and display, without type",
+			[]map[string]any{{"op": "add", "path": "members", "value": []any{
+				map[string]any{"value": u[1], "display": "one"}, map[string]any{"value": u[2], "display": "two"}}}},
+			sorted(u[0], u[1], u[2])},
+		{"E3: a Remove of members with a value removes only the listed members",
+			[]map[string]any{{"op": "Remove", "path": "members", "value": []any{map[string]any{"value": u[0]}}}},
+			sorted(u[1], u[2])},
+		{"E4, K4: remove by value filter, and add, in one PATCH",
+			[]map[string]any{
+				{"op": "remove", "path": fmt.Sprintf(`members[value eq "%s"]`, u[1])},
+				{"op": "add", "path": "members", "value": []any{map[string]any{"value": u[3]}}},
+			},
+			sorted(u[2], u[3])},
+		{"removing a member that is not there is not an error (clients retry)",
+			[]map[string]any{{"op": "remove", "path": fmt.Sprintf(`members[value eq "%s"]`, u[0])}},
+			sorted(u[2], u[3])},
+		{"replace sets the whole member list",
+			[]map[string]any{{"op": "replace", "path": "members", "value": []any{map[string]any{"value": u[0]}}}},
+			sorted(u[0])},
+		{"K3: Okta renames with a no-path replace carrying the id, which is ignored",
+			[]map[string]any{{"op": "replace", "value": map[string]any{"id": group, "displayName": "renamed"}}},
+			sorted(u[0])},
+		{"remove of members without a value empties the group",
+			[]map[string]any{{"op": "remove", "path": "members"}},
+			[]string{}},
+	}
+	for _, step := range steps {
+		res := call(t, token, http.MethodPatch, "/Groups/"+group, patchOps(step.ops...))
+		if res.status != http.StatusNoContent {
+			t.Fatalf("%s: status %d: %s", step.reason, res.status, res.raw)
+		}
+		if diff := cmp.Diff(step.want, memberIDs(t, token, group)); diff != "" {
+			t.Errorf("%s: members (-want +got):\n%s", step.reason, diff)
+		}
+	}
+	if g := call(t, token, http.MethodGet, "/Groups/"+group, nil).expect(t, http.StatusOK); g.body["displayName"] != "renamed" {
+		t.Errorf("displayName after K3: %s", g.raw)
+	}
+	res := call(t, token, http.MethodPatch, "/Groups/"+group, patchOps(map[string]any{"op": "add", "path": "members", "value": []any{map[string]any{"value": "someone-else"}}})).expect(t, http.StatusBadRequest)
+	if res.body["scimType"] != "invalidValue" {
+		t.Errorf("adding an unknown member: %s", res.raw)
+	}
+}
+
+// 50 concurrent PATCHes that each add a different member to one group leave all 50 members.
+func TestConcurrentMemberPatchesLoseNoMember(t *testing.T) {
+	_, token := newTenant(t)
+	users := newUsers(t, token, 50)
+	group := call(t, token, http.MethodPost, "/Groups", map[string]any{"displayName": "busy"}).expect(t, http.StatusCreated).body["id"].(string)
+	var wg sync.WaitGroup
+	statuses := make(chan int, len(users))
+	for _, id := range users {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			statuses <- call(t, token, http.MethodPatch, "/Groups/"+group, patchOps(map[string]any{
+				"op": "add", "path": "members", "value": []any{map[string]any{"value": id}},
+			})).status
+		}()
+	}
+	wg.Wait()
+	close(statuses)
+	for s := range statuses {
+		if s != http.StatusNoContent {
+			t.Errorf("a PATCH answered %d", s)
+		}
+	}
+	if diff := cmp.Diff(sorted(users...), memberIDs(t, token, group)); diff != "" {
+		t.Errorf("members (-want +got):\n%s", diff)
+	}
+}

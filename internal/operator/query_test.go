@@ -1,0 +1,207 @@
+package operator_test
+
+import (
+	"fmt"
+	"net/http"
+	"net/url"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+func userNames(res response) []string {
+	names := []string{}
+	for _, r := range res.body["Resources"].([]any) {
+		names = append(names, r.(map[string]any)["userName"].(string))
+	}
+	return names
+}
+
+func get(t *testing.T, token, path string, query url.Values) response {
+	t.Helper()
+	return call(t, token, http.MethodGet, path+"?"+query.Encode(), nil)
+}
+
+func TestFiltersIdentityProvidersSend(t *testing.T) {
+	_, token := newTenant(t)
+	for i, name := range []string{"Ada@Example.com", "bob@example.com", "carol@example.com"} {
+		call(t, token, http.MethodPost, "/Users", map[string]any{
+			"userName": name, "externalId": fmt.Sprint("ext-", i), "active": i != 1,
+			"emails": []any{map[string]any{"value": fmt.Sprint("work", i, "@corp.example"), "type": "work"}},
+		}).expect(t, http.StatusCreated)
+	}
+	cases := []struct {
+		reason string
+		filter string
+		want   []string
+	}{
+		{"K1, E7: userName eq is case-insensitive", `userName eq "ada@example.com"`, []string{"Ada@Example.com"}},
+		{"operators and attribute names are case-insensitive", `USERNAME Eq "BOB@example.com"`, []string{"bob@example.com"}},
+		{"E6: externalId eq", `externalId eq "ext-2"`, []string{"carol@example.com"}},
+		{"externalId is case-exact", `externalId eq "EXT-2"`, []string{}},
+		{"E6: the work email, Entra's form", `emails[type eq "work"].value eq "work1@corp.example"`, []string{"bob@example.com"}},
+		{"E8: a user that does not exist is an empty list, not 404", `userName eq "no-such-user@example.com"`, []string{}},
+		{"E10: inactive users are returned by filters", `active eq false`, []string{"bob@example.com"}},
+		{"co, or, not and parentheses", `userName co "example" and not (userName sw "bob" or userName sw "carol")`, []string{"Ada@Example.com"}},
+		{"pr", `externalId pr`, []string{"Ada@Example.com", "bob@example.com", "carol@example.com"}},
+		{"meta.created is a dateTime", `meta.created gt "2000-01-01T00:00:00Z"`, []string{"Ada@Example.com", "bob@example.com", "carol@example.com"}},
+	}
+	for _, c := range cases {
+		t.Run(c.reason, func(t *testing.T) {
+			res := get(t, token, "/Users", url.Values{"filter": {c.filter}, "startIndex": {"1"}, "count": {"100"}}).expect(t, http.StatusOK)
+			if diff := cmp.Diff(c.want, userNames(res)); diff != "" {
+				t.Errorf("(-want +got):\n%s", diff)
+			}
+			if res.body["totalResults"] != float64(len(c.want)) {
+				t.Errorf("totalResults %v", res.body["totalResults"])
+			}
+		})
+	}
+	// Okta sends spaces as '+'.
+	res := call(t, token, http.MethodGet, `/Users?filter=userName+eq+%22bob%40example.com%22&startIndex=1&count=100`, nil).expect(t, http.StatusOK)
+	if diff := cmp.Diff([]string{"bob@example.com"}, userNames(res)); diff != "" {
+		t.Errorf("+-encoded filter (-want +got):\n%s", diff)
+	}
+}
+
+func TestBadQueriesAre400(t *testing.T) {
+	_, token := newTenant(t)
+	cases := []struct {
+		reason   string
+		query    url.Values
+		scimType string
+	}{
+		{"a malformed filter", url.Values{"filter": {`userName eq`}}, "invalidFilter"},
+		{"an unknown attribute in a filter", url.Values{"filter": {`shoeSize eq 1`}}, "invalidFilter"},
+		{"a filter nested 10,000 deep", url.Values{"filter": {deepFilter(10000)}}, "invalidFilter"},
+		{"an unknown sort key", url.Values{"sortBy": {"shoeSize"}}, "invalidValue"},
+		{"a bad sortOrder", url.Values{"sortOrder": {"sideways"}}, "invalidValue"},
+		{"a count that is not a number", url.Values{"count": {"ten"}}, "invalidValue"},
+		{"an unknown attribute to return", url.Values{"attributes": {"shoeSize"}}, "invalidValue"},
+		{"a cursor this server did not issue", url.Values{"cursor": {"garbage"}}, "invalidCursor"},
+	}
+	for _, c := range cases {
+		t.Run(c.reason, func(t *testing.T) {
+			res := get(t, token, "/Users", c.query).expect(t, http.StatusBadRequest)
+			if res.body["scimType"] != c.scimType {
+				t.Errorf("scimType %v, want %s", res.body["scimType"], c.scimType)
+			}
+		})
+	}
+}
+
+func deepFilter(depth int) string {
+	f := `userName eq "x"`
+	for range depth {
+		f = "(" + f + ")"
+	}
+	return f
+}
+
+func TestPagingSortingAndCursors(t *testing.T) {
+	_, token := newTenant(t)
+	names := []string{"e", "c", "a", "d", "b"}
+	for _, n := range names {
+		call(t, token, http.MethodPost, "/Users", map[string]any{"userName": n}).expect(t, http.StatusCreated)
+	}
+	// The server's order is creation order, stable across pages (K7).
+	page2 := get(t, token, "/Users", url.Values{"startIndex": {"3"}, "count": {"2"}}).expect(t, http.StatusOK)
+	if diff := cmp.Diff([]string{"a", "d"}, userNames(page2)); diff != "" || page2.body["startIndex"] != 3.0 || page2.body["itemsPerPage"] != 2.0 || page2.body["totalResults"] != 5.0 {
+		t.Errorf("page 2 (-want +got):\n%s\n%s", diff, page2.raw)
+	}
+	none := get(t, token, "/Users", url.Values{"count": {"0"}}).expect(t, http.StatusOK)
+	if none.body["totalResults"] != 5.0 || len(none.body["Resources"].([]any)) != 0 {
+		t.Errorf("count=0: %s", none.raw)
+	}
+	sorted := get(t, token, "/Users", url.Values{"sortBy": {"userName"}, "sortOrder": {"descending"}}).expect(t, http.StatusOK)
+	if diff := cmp.Diff([]string{"e", "d", "c", "b", "a"}, userNames(sorted)); diff != "" {
+		t.Errorf("sorted (-want +got):\n%s", diff)
+	}
+	// RFC 9865 cursors: an empty cursor starts, nextCursor continues, the last page has none.
+	var seen []string
+	cursor := ""
+	for range 10 {
+		res := get(t, token, "/Users", url.Values{"cursor": {cursor}, "count": {"2"}}).expect(t, http.StatusOK)
+		seen = append(seen, userNames(res)...)
+		next, _ := res.body["nextCursor"].(string)
+		if next == "" {
+			break
+		}
+		cursor = next
+	}
+	if diff := cmp.Diff(names, seen); diff != "" {
+		t.Errorf("cursor pages (-want +got):\n%s", diff)
+	}
+}
+
+func TestAttributesAndExcludedAttributes(t *testing.T) {
+	_, token := newTenant(t)
+	id := call(t, token, http.MethodPost, "/Users", oktaCreateUser("proj@example.com")).expect(t, http.StatusCreated).body["id"].(string)
+	res := get(t, token, "/Users/"+id, url.Values{"attributes": {"userName,name.givenName"}}).expect(t, http.StatusOK)
+	want := map[string]any{"userName": "proj@example.com", "name": map[string]any{"givenName": "Ada"}}
+	for k, v := range want {
+		if !cmp.Equal(res.body[k], v) {
+			t.Errorf("%s = %v, want %v", k, res.body[k], v)
+		}
+	}
+	if res.body["emails"] != nil || res.body["displayName"] != nil || res.body["id"] != id || res.body["meta"] == nil {
+		t.Errorf("attributes=userName,name.givenName: %s", res.raw)
+	}
+	list := get(t, token, "/Users", url.Values{"excludedAttributes": {"emails,urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:department"}}).expect(t, http.StatusOK)
+	u := list.body["Resources"].([]any)[0].(map[string]any)
+	if u["emails"] != nil || u["urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"].(map[string]any)["department"] != nil || u["userName"] == nil {
+		t.Errorf("excludedAttributes: %v", u)
+	}
+}
+
+func TestGroupQueriesAsEntraSendsThem(t *testing.T) {
+	_, token := newTenant(t)
+	u := newUsers(t, token, 2)
+	group := call(t, token, http.MethodPost, "/Groups", map[string]any{
+		"displayName": "Sales", "externalId": "g-ext", "members": []any{map[string]any{"value": u[0]}},
+	}).expect(t, http.StatusCreated).body["id"].(string)
+	call(t, token, http.MethodPost, "/Groups", map[string]any{"displayName": "Support"}).expect(t, http.StatusCreated)
+
+	// E6: displayName eq with excludedAttributes=members, on lists and on GET by id.
+	res := get(t, token, "/Groups", url.Values{"filter": {`displayName eq "sales"`}, "excludedAttributes": {"members"}}).expect(t, http.StatusOK)
+	if res.body["totalResults"] != 1.0 {
+		t.Fatalf("%s", res.raw)
+	}
+	if g := res.body["Resources"].([]any)[0].(map[string]any); g["id"] != group || g["members"] != nil {
+		t.Errorf("group %v", g)
+	}
+	byID := get(t, token, "/Groups/"+group, url.Values{"excludedAttributes": {"members"}}).expect(t, http.StatusOK)
+	if byID.body["members"] != nil || byID.body["displayName"] != "Sales" {
+		t.Errorf("GET excludedAttributes=members: %s", byID.raw)
+	}
+	for filter, want := range map[string]float64{
+		fmt.Sprintf(`members[value eq "%s"]`, u[0]):                1,
+		fmt.Sprintf(`members[value eq "%s"]`, u[1]):                0,
+		fmt.Sprintf(`id eq "%s" and members.value eq "%s"`, group, u[0]): 1,
+		`externalId eq "g-ext"`: 1,
+		`displayName sw "S"`:    2,
+	} {
+		if res := get(t, token, "/Groups", url.Values{"filter": {filter}}).expect(t, http.StatusOK); res.body["totalResults"] != want {
+			t.Errorf("%s: totalResults %v, want %v", filter, res.body["totalResults"], want)
+		}
+	}
+}
+
+func TestSearchWithPost(t *testing.T) {
+	_, token := newTenant(t)
+	call(t, token, http.MethodPost, "/Users", map[string]any{"userName": "searcher"}).expect(t, http.StatusCreated)
+	call(t, token, http.MethodPost, "/Groups", map[string]any{"displayName": "searchers"}).expect(t, http.StatusCreated)
+	body := map[string]any{
+		"schemas": []string{"urn:ietf:params:scim:api:messages:2.0:SearchRequest"},
+		"filter":  `userName eq "searcher"`, "attributes": []string{"userName"},
+	}
+	res := call(t, token, http.MethodPost, "/Users/.search", body).expect(t, http.StatusOK)
+	if diff := cmp.Diff([]string{"searcher"}, userNames(res)); diff != "" {
+		t.Errorf("/Users/.search (-want +got):\n%s", diff)
+	}
+	// At the root, a filter valid for users and groups searches both.
+	root := call(t, token, http.MethodPost, "/.search", map[string]any{"filter": `meta.created pr`}).expect(t, http.StatusOK)
+	if root.body["totalResults"] != 2.0 {
+		t.Errorf("/.search: %s", root.raw)
+	}
+}
