@@ -28,8 +28,21 @@ dev-clean: ## Forget the data `make dev` keeps in .dev/.
 ##@ Build and test
 
 .PHONY: test
-test: manifests generate vet envtest-assets ## Unit and envtest integration tests, with the race detector.
+test: manifests generate vet envtest-assets ## Unit and envtest integration tests with the race detector, then a short fuzz run.
 	KUBEBUILDER_ASSETS="$(ENVTEST_ASSETS)" go test $(GO_TEST_FLAGS) ./...
+	$(MAKE) --no-print-directory fuzz
+
+# Every fuzz target, each for FUZZTIME. Crashers are kept in testdata/fuzz and replayed by go test.
+FUZZTIME ?= 5s
+FUZZ_TARGETS = $(shell grep -rl --include='*_test.go' '^func Fuzz' internal scimserver 2>/dev/null | xargs -r grep -ho '^func Fuzz[A-Za-z0-9_]*' | sed 's/^func //' | sort -u)
+
+.PHONY: fuzz
+fuzz: ## Run each fuzz target briefly (FUZZTIME, default 5s).
+	@for target in $(FUZZ_TARGETS); do \
+		pkg=$$(grep -rl --include='*_test.go' "^func $$target(" internal scimserver | head -1 | xargs dirname); \
+		echo "fuzz $$target ($$pkg, $(FUZZTIME))"; \
+		go test -run='^$$' -fuzz="^$$target\$$" -fuzztime=$(FUZZTIME) ./$$pkg > .fuzz.log 2>&1 || { cat .fuzz.log; rm -f .fuzz.log; exit 1; }; \
+	done; rm -f .fuzz.log
 
 .PHONY: build
 build: generate ## Build the operator binary.

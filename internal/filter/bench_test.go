@@ -9,16 +9,22 @@ import (
 
 // BenchmarkParse measures typical filters and the worst shapes the length limit allows.
 func BenchmarkParse(b *testing.B) {
-	fill := func(unit string) string { return strings.Repeat(unit, MaxFilterLength/len(unit)) }
+	// chain repeats " op unit" after unit up to the length limit.
+	chain := func(unit, op string) string {
+		sep := " " + op + " " + unit
+		return unit + strings.Repeat(sep, (MaxFilterLength-len(unit))/len(sep))
+	}
 	cases := map[string]string{
-		"simple":      `userName eq "bjensen"`,
-		"entra":       `name.FamilyName eq Employee and (emails.Value co example.com or emails.Value co example.org)`,
-		"valuePath":   `emails[type eq "work" and primary eq true and value co "@example.com"]`,
-		"maxAndChain": "title pr" + fill(" and title pr")[len("title pr"):],
-		"maxOrParens": "(title pr)" + fill(" or (title pr)")[len("(title pr)"):],
-		"maxValuePaths": `emails[type pr]` +
-			fill(` or emails[type pr]`)[len(`emails[type pr]`):],
-		"maxWord": strings.Repeat("a", MaxFilterLength-3) + " pr",
+		"simple":        `userName eq "bjensen"`,
+		"entra":         `name.FamilyName eq Employee and (emails.Value co example.com or emails.Value co example.org)`,
+		"valuePath":     `emails[type eq "work" and primary eq true and value co "@example.com"]`,
+		"maxAndChain":   chain("title pr", "and"),
+		"maxOrParens":   chain("(title pr)", "or"),
+		"maxValuePaths": chain(`emails[type pr]`, "or"),
+		"maxStrings":    chain(`userName eq "x"`, "or"),
+		"maxWord":       strings.Repeat("a", MaxFilterLength-3) + " pr",
+		"maxDeepGroups": chain(strings.Repeat("(", MaxFilterDepth)+"title pr"+
+			strings.Repeat(")", MaxFilterDepth), "or"),
 		"maxDepth": strings.Repeat("not (", MaxFilterDepth) + "title pr" +
 			strings.Repeat(")", MaxFilterDepth),
 	}

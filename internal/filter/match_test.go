@@ -94,6 +94,7 @@ func TestMatchUsers(t *testing.T) {
 		{`URN:IETF:params:scim:schemas:extension:enterprise:2.0:user:DEPARTMENT eq "sales"`, []string{"carol"}, "URN, name and document key are case-insensitive."},
 		{`urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager.value eq "bob-id"`, []string{"alice"}, "a URN-qualified sub-attribute."},
 		{`urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager pr`, []string{"alice"}, "pr on a URN-qualified complex attribute."},
+		{`urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager[value eq "BOB-ID"]`, []string{"alice"}, "a value path on a URN-qualified attribute; manager.value is not caseExact."},
 		{`urn:ietf:params:scim:schemas:core:2.0:User:userName sw "a"`, []string{"alice"}, "the core URN may qualify core attributes."},
 		{`urn:ietf:params:scim:schemas:core:2.0:User:name.givenName eq "Alice"`, []string{"alice"}, "the core URN with a sub-attribute."},
 
@@ -249,8 +250,8 @@ func TestParseValueFilterErrors(t *testing.T) {
 	}
 }
 
-// TestConcurrentMatches checks that a parsed filter can be shared, as the server caches none
-// but the PATCH engine may evaluate one filter from several goroutines.
+// TestConcurrentMatches checks that a parsed filter is immutable and can be evaluated from
+// several goroutines at once (run with -race).
 func TestConcurrentMatches(t *testing.T) {
 	f, err := Parse(`emails[type eq "work"] and meta.created gt "2020-01-01T00:00:00Z"`, schema.UserResourceType)
 	if err != nil {
