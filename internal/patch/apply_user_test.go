@@ -224,7 +224,7 @@ func TestApplyUser(t *testing.T) {
 			},
 		},
 		"remove the last extension attribute": {
-			reason:     "an extension left empty is removed with its schema URN.",
+			reason: "an extension left empty is removed with its schema URN.",
 			operations: `[{"op":"remove","path":"urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:employeeNumber"},
 				{"op":"remove","path":"urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:department"},
 				{"op":"remove","path":"urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager"}]`,
@@ -353,7 +353,7 @@ func TestApplyUserErrors(t *testing.T) {
 			err:        badRequest("mutability"),
 		},
 		"atomic: a late noTarget": {
-			reason:     "a failing operation after changes to lists and extensions still leaves the input document alone.",
+			reason: "a failing operation after changes to lists and extensions still leaves the input document alone.",
 			operations: `[{"op":"add","path":"emails","value":{"value":"x@example.com","primary":true}},
 				{"op":"remove","path":"urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"},
 				{"op":"replace","path":"emails[value co \"nowhere\"].type","value":"home"}]`,

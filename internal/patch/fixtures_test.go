@@ -157,6 +157,6 @@ func runCases(t *testing.T, cases map[string]patchCase) {
 }
 
 // Small accessors that keep the expected-document edits short.
-func obj(d M, key string) M { return d[key].(M) }
-func list(d M, key string) L { return d[key].(L) }
+func obj(d M, key string) M         { return d[key].(M) }
+func list(d M, key string) L        { return d[key].(L) }
 func elem(d M, key string, i int) M { return list(d, key)[i].(M) }

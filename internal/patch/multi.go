@@ -7,11 +7,10 @@ import (
 // list handles a multi-valued attribute named without filter or sub-attribute: "members",
 // "emails".
 func (t *target) list(value any) error {
-	if t.unassigns(value) && value == nil {
-		deleteFold(t.c, t.attr.Name)
-		return nil
-	}
-	if value == nil {
+	if value == nil { // remove all values, or replace them with none; an add of null adds nothing
+		if t.op != OpAdd {
+			deleteFold(t.c, t.attr.Name)
+		}
 		return nil
 	}
 	given, err := coerceElements(t.attr, value)
@@ -104,6 +103,9 @@ func (t *target) givenForValues(value any) (map[string]any, error) {
 // (E11), and adds through such paths too. Only a filter made of equalities describes a value;
 // any other is noTarget (RFC 7644 §3.5.2.3).
 func (t *target) create(list []any, given map[string]any) error {
+	if dropNulls(given); len(given) == 0 {
+		return nil // nothing to write, so nothing to create
+	}
 	elem := map[string]any{}
 	if f := t.path.Filter; f != nil {
 		eq, ok := equalities(t.path.FilterText, t.attr)
@@ -113,7 +115,6 @@ func (t *target) create(list []any, given map[string]any) error {
 		}
 		elem = eq
 	}
-	dropNulls(given)
 	for k, v := range given {
 		setFold(elem, k, v)
 	}
