@@ -54,7 +54,7 @@ type serviceProviderConfig struct {
 	Meta                  discoveryMeta `json:"meta"`
 }
 
-func (s *Server) serviceProviderConfig(w http.ResponseWriter, r *http.Request, _ tenant.Tenant) error {
+func (s *Server) serviceProviderConfig(w http.ResponseWriter, r *http.Request, t tenant.Tenant) error {
 	base := s.locations(r).base
 	cfg := serviceProviderConfig{
 		Schemas:          []string{serviceProviderConfigSchema},
@@ -63,17 +63,20 @@ func (s *Server) serviceProviderConfig(w http.ResponseWriter, r *http.Request, _
 		ChangePassword:   supported{true},
 		Sort:             supported{s.features.sort},
 		ETag:             supported{true},
-		AuthenticationSchemes: []authScheme{{
-			Type: "oauthbearertoken", Name: "Bearer token", Primary: true,
-			Description: "A static bearer token from a Secret of the tenant, sent as 'Authorization: Bearer <token>'.",
-		}},
+		AuthenticationSchemes: []authScheme{
+			{Type: "oauthbearertoken", Name: "Bearer token", Primary: true,
+				Description: "A static token from a credential Secret of the tenant, an access token of the operator's OAuth token endpoint (" + TokenPath + "), or a JWT of an identity provider the tenant trusts."},
+			{Type: "httpbasic", Name: "HTTP Basic",
+				Description: "A user name and password from a credential Secret of the tenant."},
+		},
 		Meta: discoveryMeta{ResourceType: "ServiceProviderConfig", Location: base + "/ServiceProviderConfig"},
 	}
 	cfg.Bulk.Supported = s.features.bulk
 	if s.features.bulk {
 		cfg.Bulk.MaxOperations, cfg.Bulk.MaxPayloadSize = s.opts.BulkMaxOperations, int(s.opts.MaxBodyBytes)
 	}
-	cfg.Filter.Supported, cfg.Filter.MaxResults = s.features.filter, s.opts.MaxPageSize
+	_, maxPage := s.pageSizes(t)
+	cfg.Filter.Supported, cfg.Filter.MaxResults = s.features.filter, maxPage
 	writeJSON(w, http.StatusOK, cfg)
 	return nil
 }

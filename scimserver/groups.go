@@ -32,11 +32,11 @@ func (s *Server) getGroup(w http.ResponseWriter, r *http.Request, t tenant.Tenan
 }
 
 func (s *Server) createGroup(w http.ResponseWriter, r *http.Request, t tenant.Tenant) error {
-	in, err := s.decodeGroup(w, r)
+	in, err := s.decodeGroup(w, r, t)
 	if err != nil {
 		return err
 	}
-	g, err := s.store.CreateGroup(r.Context(), t.Namespace, in.Spec, in.Members)
+	g, err := s.store.CreateGroup(r.Context(), t.Namespace, in.Spec, in.Members, dropUnknownMembers(t))
 	if err != nil {
 		return err
 	}
@@ -46,12 +46,12 @@ func (s *Server) createGroup(w http.ResponseWriter, r *http.Request, t tenant.Te
 // replaceGroup is PUT: the group's attributes and its whole member list (Okta's integration
 // wizard sends every member on each change).
 func (s *Server) replaceGroup(w http.ResponseWriter, r *http.Request, t tenant.Tenant) error {
-	in, err := s.decodeGroup(w, r)
+	in, err := s.decodeGroup(w, r, t)
 	if err != nil {
 		return err
 	}
 	ctx := r.Context()
-	members, err := s.store.ResolveMembers(ctx, t.Namespace, in.Members)
+	members, err := s.store.ResolveMembers(ctx, t.Namespace, in.Members, dropUnknownMembers(t))
 	if err != nil {
 		return err
 	}
@@ -73,12 +73,18 @@ func (s *Server) deleteGroup(w http.ResponseWriter, r *http.Request, t tenant.Te
 	return nil
 }
 
-func (s *Server) decodeGroup(w http.ResponseWriter, r *http.Request) (*resource.GroupInput, error) {
+func (s *Server) decodeGroup(w http.ResponseWriter, r *http.Request, t tenant.Tenant) (*resource.GroupInput, error) {
 	body, err := s.readBody(w, r)
 	if err != nil {
 		return nil, err
 	}
-	return resource.DecodeGroup(body)
+	return resource.DecodeGroup(body, decodeOptions(t))
+}
+
+// dropUnknownMembers: a tenant that ignores unknown input drops members naming nothing of the
+// tenant, instead of refusing the request; they are never stored either way.
+func dropUnknownMembers(t tenant.Tenant) bool {
+	return t.Settings.UnknownInput == scimv1.InputIgnore
 }
 
 // groupIfMatch checks a write against the request's If-Match header; a group's version

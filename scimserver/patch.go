@@ -62,7 +62,7 @@ func (s *Server) patchUser(w http.ResponseWriter, r *http.Request, t tenant.Tena
 		if err != nil {
 			return err
 		}
-		in, err := resource.DecodeUser(data)
+		in, err := decodeUserFor(t, data)
 		if err != nil {
 			return err
 		}
@@ -73,9 +73,31 @@ func (s *Server) patchUser(w http.ResponseWriter, r *http.Request, t tenant.Tena
 		if err != nil {
 			return err
 		}
+		if !wantsRepresentation(r, t) {
+			w.Header().Set("ETag", resource.Version{Generation: u.Generation}.ETag())
+			w.WriteHeader(http.StatusNoContent)
+			return nil
+		}
 		return s.writeUser(w, r, t, http.StatusOK, u)
 	}
 	return scimerr.Unavailable(retryAfterConflict, "the user is being changed concurrently; retry")
+}
+
+// wantsRepresentation decides between 200 with the user and 204 after a user PATCH; RFC 7644
+// §3.5.2 allows both, and clients differ in what they expect (see ScimTenant
+// userPatchResponse).
+func wantsRepresentation(r *http.Request, t tenant.Tenant) bool {
+	q := r.URL.Query()
+	if q.Has("attributes") || q.Has("excludedAttributes") {
+		return true
+	}
+	switch t.Settings.UserPatchResponse {
+	case scimv1.PatchResponseRepresentation:
+		return true
+	case scimv1.PatchResponseNoContent:
+		return false
+	}
+	return strings.Contains(strings.ToLower(r.UserAgent()), "okta")
 }
 
 // unchangedSince refuses a write when the object's spec changed after read was taken.
@@ -115,13 +137,13 @@ func (s *Server) patchGroup(w http.ResponseWriter, r *http.Request, t tenant.Ten
 	if err := s.groupIfMatch(r, t)(g); err != nil {
 		return err
 	}
-	memberOps, attributeOps, err := splitMemberOperations(ops)
+	memberOps, attributeOps, err := splitMemberOperations(ops, decodeOptions(t))
 	if err != nil {
 		return err
 	}
 	// Everything that can be refused is checked before anything is written.
 	for i := range memberOps {
-		if memberOps[i].members, err = s.store.ResolveMembers(ctx, t.Namespace, memberOps[i].members); err != nil {
+		if memberOps[i].members, err = s.store.ResolveMembers(ctx, t.Namespace, memberOps[i].members, dropUnknownMembers(t)); err != nil {
 			return err
 		}
 	}
@@ -154,7 +176,7 @@ func (s *Server) patchGroupAttributes(r *http.Request, t tenant.Tenant, g *scimv
 	if err != nil {
 		return nil, err
 	}
-	in, err := resource.DecodeGroup(data)
+	in, err := resource.DecodeGroup(data, decodeOptions(t))
 	if err != nil {
 		return nil, err
 	}
@@ -183,7 +205,7 @@ const (
 
 // splitMemberOperations separates member operations from the others, keeping their order.
 // A no-path operation whose value holds "members" contributes to both.
-func splitMemberOperations(ops []patch.Operation) (members []memberOperation, others []patch.Operation, err error) {
+func splitMemberOperations(ops []patch.Operation, opts resource.DecodeOptions) (members []memberOperation, others []patch.Operation, err error) {
 	for _, op := range ops {
 		if op.Path == nil {
 			value, isObject := op.Value.(map[string]any)
@@ -192,7 +214,7 @@ func splitMemberOperations(ops []patch.Operation) (members []memberOperation, ot
 				others = append(others, op)
 				continue
 			}
-			m, err := memberOpFromValue(op.Op, list)
+			m, err := memberOpFromValue(op.Op, list, opts)
 			if err != nil {
 				return nil, nil, err
 			}
@@ -212,7 +234,7 @@ func splitMemberOperations(ops []patch.Operation) (members []memberOperation, ot
 			others = append(others, op)
 			continue
 		}
-		m, err := memberOpFromPath(op)
+		m, err := memberOpFromPath(op, opts)
 		if err != nil {
 			return nil, nil, err
 		}
@@ -230,7 +252,7 @@ func memberKey(value map[string]any) (string, any, bool) {
 	return "", nil, false
 }
 
-func memberOpFromPath(op patch.Operation) (memberOperation, error) {
+func memberOpFromPath(op patch.Operation, opts resource.DecodeOptions) (memberOperation, error) {
 	p := op.Path
 	switch {
 	case p.SubAttribute != "":
@@ -244,13 +266,13 @@ func memberOpFromPath(op patch.Operation) (memberOperation, error) {
 	case op.Op == "remove" && op.Value == nil:
 		return memberOperation{kind: setMembers}, nil // remove every member
 	}
-	return memberOpFromValue(op.Op, op.Value)
+	return memberOpFromValue(op.Op, op.Value, opts)
 }
 
 // memberOpFromValue reads the member list of an operation's value. A remove with a value
 // removes only the listed members (Entra ID, quirk E3), never the whole list.
-func memberOpFromValue(op string, value any) (memberOperation, error) {
-	members, err := decodeMembers(value)
+func memberOpFromValue(op string, value any, opts resource.DecodeOptions) (memberOperation, error) {
+	members, err := decodeMembers(value, opts)
 	if err != nil {
 		return memberOperation{}, err
 	}
@@ -270,15 +292,19 @@ func memberOpFromValue(op string, value any) (memberOperation, error) {
 
 // decodeMembers reads members given as one object or a list, through the same decoder as a
 // POST body, so the same rules apply.
-func decodeMembers(value any) ([]scimv1.GroupMember, error) {
-	if _, single := value.(map[string]any); single {
-		value = []any{value}
+func decodeMembers(value any, opts resource.DecodeOptions) ([]scimv1.GroupMember, error) {
+	switch v := value.(type) {
+	case map[string]any:
+		value = []any{v}
+	case string:
+		// A bare id (Microsoft's validator sends one); like E9's manager.
+		value = []any{map[string]any{"value": v}}
 	}
 	data, err := resource.Marshal(map[string]any{"displayName": "-", "members": value})
 	if err != nil {
 		return nil, err
 	}
-	in, err := resource.DecodeGroup(data)
+	in, err := resource.DecodeGroup(data, opts)
 	if err != nil {
 		return nil, err
 	}

@@ -78,8 +78,9 @@ type query struct {
 	needsGroups, needsMembers bool
 }
 
-func (s *Server) parseQuery(req searchRequest, rt *schema.ResourceType) (*query, error) {
-	q := &query{startIndex: 1, count: s.opts.DefaultPageSize}
+func (s *Server) parseQuery(req searchRequest, rt *schema.ResourceType, t tenant.Tenant) (*query, error) {
+	defaultPage, maxPage := s.pageSizes(t)
+	q := &query{startIndex: 1, count: defaultPage}
 	var err error
 	if req.Filter != "" {
 		if q.filter, err = filter.Parse(req.Filter, rt); err != nil {
@@ -102,7 +103,7 @@ func (s *Server) parseQuery(req searchRequest, rt *schema.ResourceType) (*query,
 		q.startIndex = max(*req.StartIndex, 1)
 	}
 	if req.Count != nil {
-		q.count = min(max(*req.Count, 0), s.opts.MaxPageSize)
+		q.count = min(max(*req.Count, 0), maxPage)
 	}
 	if req.Cursor != nil {
 		if req.StartIndex != nil {
@@ -122,6 +123,18 @@ func (s *Server) parseQuery(req searchRequest, rt *schema.ResourceType) (*query,
 	q.needsGroups = strings.Contains(mentions, "groups")
 	q.needsMembers = strings.Contains(mentions, "members")
 	return q, nil
+}
+
+// pageSizes are the tenant's default and maximum page sizes, or the server's.
+func (s *Server) pageSizes(t tenant.Tenant) (defaultPage, maxPage int) {
+	defaultPage, maxPage = s.opts.DefaultPageSize, s.opts.MaxPageSize
+	if t.Settings != nil && t.Settings.MaxPageSize != nil {
+		maxPage = int(*t.Settings.MaxPageSize)
+	}
+	if t.Settings != nil && t.Settings.DefaultPageSize != nil {
+		defaultPage = int(*t.Settings.DefaultPageSize)
+	}
+	return min(defaultPage, maxPage), maxPage
 }
 
 // cursor marks a position in the server's order (creation time, then name): the next page
@@ -218,7 +231,7 @@ func (s *Server) listUsers(w http.ResponseWriter, r *http.Request, t tenant.Tena
 }
 
 func (s *Server) searchUsers(w http.ResponseWriter, r *http.Request, t tenant.Tenant, req searchRequest) error {
-	q, err := s.parseQuery(req, schema.UserResourceType)
+	q, err := s.parseQuery(req, schema.UserResourceType, t)
 	if err != nil {
 		return err
 	}
@@ -311,7 +324,7 @@ func (s *Server) listGroups(w http.ResponseWriter, r *http.Request, t tenant.Ten
 }
 
 func (s *Server) searchGroups(w http.ResponseWriter, r *http.Request, t tenant.Tenant, req searchRequest) error {
-	q, err := s.parseQuery(req, schema.GroupResourceType)
+	q, err := s.parseQuery(req, schema.GroupResourceType, t)
 	if err != nil {
 		return err
 	}
@@ -456,7 +469,7 @@ func (s *Server) searchAll(w http.ResponseWriter, r *http.Request, t tenant.Tena
 	var firstErr error
 	valid := 0
 	for _, rt := range resourceTypes {
-		q, err := s.parseQuery(unpaged, rt)
+		q, err := s.parseQuery(unpaged, rt, t)
 		if err != nil {
 			firstErr = err
 			continue
@@ -477,7 +490,7 @@ func (s *Server) searchAll(w http.ResponseWriter, r *http.Request, t tenant.Tena
 	if valid == 0 {
 		return firstErr
 	}
-	paged, err := s.parseQuery(searchRequest{StartIndex: req.StartIndex, Count: req.Count}, schema.UserResourceType)
+	paged, err := s.parseQuery(searchRequest{StartIndex: req.StartIndex, Count: req.Count}, schema.UserResourceType, t)
 	if err != nil {
 		return err
 	}

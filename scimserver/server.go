@@ -12,6 +12,7 @@ import (
 
 	"github.com/go-logr/logr"
 
+	"github.com/scim-operator/scim-operator/internal/oauth"
 	"github.com/scim-operator/scim-operator/internal/schema"
 	"github.com/scim-operator/scim-operator/internal/scimerr"
 	"github.com/scim-operator/scim-operator/internal/store"
@@ -45,19 +46,33 @@ type features struct {
 // DefaultOptions are the options of a server configured with nothing.
 var DefaultOptions = Options{MaxBodyBytes: 1 << 20, DefaultPageSize: 100, MaxPageSize: 1000, BulkMaxOperations: 1000}
 
+// Deps are what the server is built on.
+type Deps struct {
+	Store *store.Store
+	Auth  *tenant.Authenticator
+	// Tokens issues access tokens at the OAuth token endpoint; nil serves no token endpoint.
+	Tokens     *oauth.Issuer
+	Extensions *store.ExtensionsInUse
+	Log        logr.Logger
+	// Audit receives one record per write.
+	Audit logr.Logger
+}
+
 // Server serves the SCIM API.
 type Server struct {
 	store      *store.Store
 	auth       *tenant.Authenticator
 	extensions *store.ExtensionsInUse
-	log        logr.Logger
+	log, audit logr.Logger
 	opts       Options
 	features   features
 	mux        *http.ServeMux
+	limits     tenantLimits
+	failures   *failedLogins
 }
 
-// New returns a server over st, authenticating requests with auth.
-func New(st *store.Store, auth *tenant.Authenticator, extensions *store.ExtensionsInUse, log logr.Logger, opts Options) *Server {
+// New returns a server.
+func New(d Deps, opts Options) *Server {
 	if opts.MaxBodyBytes == 0 {
 		opts.MaxBodyBytes = DefaultOptions.MaxBodyBytes
 	}
@@ -67,11 +82,19 @@ func New(st *store.Store, auth *tenant.Authenticator, extensions *store.Extensio
 	if opts.MaxPageSize == 0 {
 		opts.MaxPageSize = DefaultOptions.MaxPageSize
 	}
-	s := &Server{store: st, auth: auth, extensions: extensions, log: log, opts: opts, mux: http.NewServeMux(),
+	s := &Server{store: d.Store, auth: d.Auth, extensions: d.Extensions, log: d.Log, audit: d.Audit, opts: opts,
+		mux: http.NewServeMux(), failures: newFailedLogins(),
 		features: features{bulk: true, patch: true, filter: true, sort: true}}
 	s.routes()
+	if d.Tokens != nil {
+		s.mux.Handle("POST "+TokenPath, s.throttleFailures(d.Tokens.TokenHandler(clientVerifier{d.Auth})))
+	}
 	return s
 }
+
+// TokenPath is the OAuth 2.0 token endpoint, for clients that authenticate with the
+// client-credentials or resource-owner-password grant.
+const TokenPath = "/oauth2/token"
 
 func (s *Server) routes() {
 	handle := func(pattern string, h func(http.ResponseWriter, *http.Request, tenant.Tenant) error) {
@@ -137,58 +160,29 @@ func init() {
 	for _, name := range []string{"Users", "Groups", "ServiceProviderConfig", "ResourceTypes", "Schemas", "Bulk", "Me", ".search"} {
 		endpoints[strings.ToLower(name)] = name
 	}
+	// Microsoft's validator asks for the service provider configuration under this name.
+	endpoints["serviceconfiguration"] = "ServiceProviderConfig"
 }
 
-// canonicalPath spells the endpoint segment of a SCIM path as routes do.
+// canonicalPath spells the endpoint segment of a SCIM path as routes do, and drops a
+// trailing slash ("/Users/?filter=..." is "/Users").
 func canonicalPath(path string) string {
 	rest, ok := strings.CutPrefix(path, BasePath+"/")
 	if !ok {
 		return path
 	}
+	if trimmed := strings.TrimRight(rest, "/"); trimmed != rest {
+		rest = trimmed
+		path = BasePath + "/" + rest
+	}
 	segment, tail, _ := strings.Cut(rest, "/")
 	if name, ok := endpoints[strings.ToLower(segment)]; ok && name != segment {
 		path = BasePath + "/" + name
-		if tail != "" || strings.HasSuffix(rest, "/") {
+		if tail != "" {
 			path += "/" + tail
 		}
 	}
 	return path
-}
-
-// authenticated wraps a handler with bearer-token authentication and error handling.
-func (s *Server) authenticated(h func(http.ResponseWriter, *http.Request, tenant.Tenant) error) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		t, err := s.authenticate(r)
-		if err != nil {
-			if e := scimerr.As(err); e != nil && e.Status == http.StatusUnauthorized {
-				w.Header().Set("WWW-Authenticate", `Bearer realm="scim"`)
-			}
-			s.writeError(w, r, err)
-			return
-		}
-		if err := h(w, r, t); err != nil {
-			s.writeError(w, r, err)
-		}
-	})
-}
-
-func (s *Server) authenticate(r *http.Request) (tenant.Tenant, error) {
-	scheme, token, ok := strings.Cut(r.Header.Get("Authorization"), " ")
-	if !ok || !strings.EqualFold(scheme, "Bearer") {
-		return tenant.Tenant{}, unauthorized("a bearer token is required")
-	}
-	t, err := s.auth.Bearer(r.Context(), strings.TrimSpace(token))
-	switch {
-	case errors.Is(err, tenant.ErrUnauthenticated):
-		return tenant.Tenant{}, unauthorized("the bearer token is not valid")
-	case err != nil:
-		return tenant.Tenant{}, err
-	}
-	return t, nil
-}
-
-func unauthorized(detail string) error {
-	return scimerr.New(http.StatusUnauthorized, "", "%s", detail)
 }
 
 // readBody reads a request body of at most MaxBodyBytes.

@@ -2,12 +2,15 @@ package scimserver
 
 import (
 	"net/http"
+	"slices"
+	"strings"
 
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	scimv1 "github.com/scim-operator/scim-operator/api/v1alpha1"
 	"github.com/scim-operator/scim-operator/internal/resource"
 	"github.com/scim-operator/scim-operator/internal/schema"
+	"github.com/scim-operator/scim-operator/internal/scimerr"
 	"github.com/scim-operator/scim-operator/internal/store"
 	"github.com/scim-operator/scim-operator/internal/tenant"
 )
@@ -29,7 +32,7 @@ func (s *Server) getUser(w http.ResponseWriter, r *http.Request, t tenant.Tenant
 }
 
 func (s *Server) createUser(w http.ResponseWriter, r *http.Request, t tenant.Tenant) error {
-	in, err := s.decodeUser(w, r)
+	in, err := s.decodeUser(w, r, t)
 	if err != nil {
 		return err
 	}
@@ -41,7 +44,7 @@ func (s *Server) createUser(w http.ResponseWriter, r *http.Request, t tenant.Ten
 }
 
 func (s *Server) replaceUser(w http.ResponseWriter, r *http.Request, t tenant.Tenant) error {
-	in, err := s.decodeUser(w, r)
+	in, err := s.decodeUser(w, r, t)
 	if err != nil {
 		return err
 	}
@@ -60,12 +63,33 @@ func (s *Server) deleteUser(w http.ResponseWriter, r *http.Request, t tenant.Ten
 	return nil
 }
 
-func (s *Server) decodeUser(w http.ResponseWriter, r *http.Request) (*resource.UserInput, error) {
+func (s *Server) decodeUser(w http.ResponseWriter, r *http.Request, t tenant.Tenant) (*resource.UserInput, error) {
 	body, err := s.readBody(w, r)
 	if err != nil {
 		return nil, err
 	}
-	return resource.DecodeUser(body)
+	return decodeUserFor(t, body)
+}
+
+// decodeUserFor decodes a User body under the tenant's settings: whether unknown attributes
+// are refused, and which extension schemas are accepted.
+func decodeUserFor(t tenant.Tenant, body []byte) (*resource.UserInput, error) {
+	in, err := resource.DecodeUser(body, decodeOptions(t))
+	if err != nil {
+		return nil, err
+	}
+	if allowed := t.Settings.ExtensionSchemas; len(allowed) > 0 {
+		for urn := range in.Spec.Extensions {
+			if !slices.ContainsFunc(allowed, func(a string) bool { return strings.EqualFold(a, urn) }) {
+				return nil, scimerr.InvalidValue("extension %q is not accepted by this tenant", urn)
+			}
+		}
+	}
+	return in, nil
+}
+
+func decodeOptions(t tenant.Tenant) resource.DecodeOptions {
+	return resource.DecodeOptions{IgnoreUnknown: t.Settings.UnknownInput == scimv1.InputIgnore}
 }
 
 // userIfMatch checks a write against the request's If-Match header.
@@ -78,11 +102,15 @@ func userIfMatch(r *http.Request) store.Precondition {
 // writeUser answers with one user, its Location and its ETag; 304 when the client's
 // If-None-Match already names this version.
 func (s *Server) writeUser(w http.ResponseWriter, r *http.Request, t tenant.Tenant, status int, u *scimv1.ScimUser) error {
+	p, err := projectionFromURL(r, schema.UserResourceType)
+	if err != nil {
+		return err
+	}
 	out, err := s.userResource(r, t, u, s.locations(r))
 	if err != nil {
 		return err
 	}
-	return s.writeResource(w, r, status, out.Meta, out, projection{})
+	return s.writeResource(w, r, status, out.Meta, out, p)
 }
 
 // userResource builds the SCIM representation of u, with the groups it belongs to.

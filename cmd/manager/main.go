@@ -5,6 +5,8 @@ package main
 import (
 	"flag"
 	"os"
+	"strings"
+	"time"
 
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
@@ -21,9 +23,16 @@ func main() {
 	flag.StringVar(&opts.ProbeAddr, "health-probe-bind-address", ":8081", "Address of /healthz and /readyz.")
 	flag.BoolVar(&opts.LeaderElection, "leader-elect", true, "Run the controllers on one replica at a time.")
 	flag.StringVar(&opts.LeaderElectionNamespace, "leader-election-namespace", "", "Namespace of the leader-election Lease; the pod's own when empty.")
+	flag.StringVar(&opts.Namespace, "namespace", os.Getenv("POD_NAMESPACE"), "The operator's own namespace, where it keeps the key signing its access tokens.")
+	flag.DurationVar(&opts.AccessTokenTTL, "access-token-ttl", time.Hour, "Lifetime of access tokens from the OAuth token endpoint.")
+	flag.StringVar(&opts.TLSSecret, "tls-secret", "", "namespace/name of a kubernetes.io/tls Secret to serve HTTPS with (reloaded on change); plain HTTP when empty.")
+	watch := flag.String("watch-namespaces", "", "Comma-separated tenant namespaces to serve (namespaced mode); all namespaces when empty.")
 	zapOpts := zap.Options{}
 	zapOpts.BindFlags(flag.CommandLine)
 	flag.Parse()
+	if *watch != "" {
+		opts.WatchNamespaces = strings.Split(*watch, ",")
+	}
 
 	log := zap.New(zap.UseFlagOptions(&zapOpts))
 	ctrl.SetLogger(log)

@@ -4,10 +4,12 @@ package operator
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"net"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/go-logr/logr"
@@ -25,6 +27,9 @@ import (
 
 	scimv1 "github.com/scim-operator/scim-operator/api/v1alpha1"
 	"github.com/scim-operator/scim-operator/controllers"
+	"github.com/scim-operator/scim-operator/internal/idptoken"
+	"github.com/scim-operator/scim-operator/internal/oauth"
+	"github.com/scim-operator/scim-operator/internal/servingcert"
 	"github.com/scim-operator/scim-operator/internal/store"
 	"github.com/scim-operator/scim-operator/internal/tenant"
 	"github.com/scim-operator/scim-operator/scimserver"
@@ -43,12 +48,26 @@ type Options struct {
 	LeaderElectionNamespace string
 	// SCIM tunes the SCIM server.
 	SCIM scimserver.Options
+	// Namespace is the operator's own namespace, where it keeps the key that signs the access
+	// tokens of its token endpoint.
+	Namespace string
+	// AccessTokenTTL is the lifetime of those access tokens.
+	AccessTokenTTL time.Duration
+	// WatchNamespaces restricts the operator to these tenant namespaces (namespaced mode);
+	// every namespace when empty.
+	WatchNamespaces []string
+	// TLSSecret, "namespace/name" of a kubernetes.io/tls Secret, makes the SCIM API serve
+	// HTTPS with that certificate, reloaded when the Secret changes. Plain HTTP when empty.
+	TLSSecret string
+	// Audit receives one record per SCIM write; the operator's log when unset.
+	Audit *logr.Logger
 }
 
 // Operator is a configured manager with its SCIM listener open.
 type Operator struct {
 	Manager  manager.Manager
 	listener net.Listener
+	scheme   string
 }
 
 // Scheme holds the Kubernetes types and scim-operator's.
@@ -65,9 +84,17 @@ func must(err error) {
 	}
 }
 
+// +kubebuilder:rbac:groups=scim.scim-operator.io,resources=scimtenants,verbs=get;list;watch
+// +kubebuilder:rbac:groups="",resources=events,verbs=create;patch
+
 // New builds the operator against the API server of cfg and opens the SCIM listener, so an
 // address already in use fails here rather than after start.
 func New(ctx context.Context, cfg *rest.Config, opts Options, log logr.Logger) (*Operator, error) {
+	if len(opts.WatchNamespaces) > 1 {
+		// controller-runtime's read-your-writes client is documented not to work across several
+		// explicitly configured namespaces.
+		log.Info("several watched namespaces: a SCIM read right after a write may not see it yet", "namespaces", opts.WatchNamespaces)
+	}
 	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
 		Scheme:                  Scheme(),
 		Logger:                  log,
@@ -76,10 +103,13 @@ func New(ctx context.Context, cfg *rest.Config, opts Options, log logr.Logger) (
 		LeaderElection:          opts.LeaderElection,
 		LeaderElectionID:        "scim-operator.scim-operator.io",
 		LeaderElectionNamespace: opts.LeaderElectionNamespace,
-		Cache: cache.Options{ByObject: map[client.Object]cache.ByObject{
-			// Only tenant credentials: the operator never caches the cluster's other Secrets.
-			&corev1.Secret{}: {Label: tenant.CredentialSelector()},
-		}},
+		Cache: cache.Options{
+			ByObject: map[client.Object]cache.ByObject{
+				// Only tenant credentials: the operator never caches the cluster's other Secrets.
+				&corev1.Secret{}: {Label: tenant.CredentialSelector()},
+			},
+			DefaultNamespaces: namespaces(opts.WatchNamespaces),
+		},
 		Client: client.Options{Cache: &client.CacheOptions{
 			// A SCIM read right after a write on this replica sees that write.
 			EnableReadYourWritesConsistency: ptr.To(true),
@@ -114,10 +144,6 @@ func New(ctx context.Context, cfg *rest.Config, opts Options, log logr.Logger) (
 		return nil, err
 	}
 
-	ln, err := net.Listen("tcp", opts.SCIMAddr)
-	if err != nil {
-		return nil, fmt.Errorf("SCIM listener: %w", err)
-	}
 	extensions := store.NewExtensionsInUse()
 	users, err := mgr.GetCache().GetInformer(ctx, &scimv1.ScimUser{})
 	if err != nil {
@@ -126,17 +152,90 @@ func New(ctx context.Context, cfg *rest.Config, opts Options, log logr.Logger) (
 	if _, err := users.AddEventHandler(extensions); err != nil {
 		return nil, err
 	}
-	api := scimserver.New(st, tenant.NewAuthenticator(mgr.GetClient()), extensions, log.WithName("scim"), opts.SCIM)
-	if err := mgr.Add(&httpServer{listener: ln, handler: api, log: log.WithName("scim")}); err != nil {
+	ns := opts.Namespace
+	if ns == "" {
+		ns = "default"
+	}
+	key, err := oauth.LoadOrCreateKey(ctx, live, ns, "scim-operator-token-signing-key")
+	if err != nil {
+		return nil, fmt.Errorf("token signing key: %w", err)
+	}
+	ttl := opts.AccessTokenTTL
+	if ttl == 0 {
+		ttl = time.Hour
+	}
+	tokens, err := oauth.NewIssuer(key, ttl)
+	if err != nil {
+		return nil, err
+	}
+	auth := tenant.NewAuthenticator(mgr.GetClient(), tokens, idptoken.NewVerifier(&http.Client{Timeout: 10 * time.Second}))
+	audit := log.WithName("audit")
+	if opts.Audit != nil {
+		audit = *opts.Audit
+	}
+	api := scimserver.New(scimserver.Deps{
+		Store: st, Auth: auth, Tokens: tokens, Extensions: extensions, Log: log.WithName("scim"), Audit: audit,
+	}, opts.SCIM)
+
+	ln, err := net.Listen("tcp", opts.SCIMAddr)
+	if err != nil {
+		return nil, fmt.Errorf("SCIM listener: %w", err)
+	}
+	op := &Operator{Manager: mgr, listener: ln, scheme: "http"}
+	if opts.TLSSecret != "" {
+		if err := op.serveTLS(cfg, opts.TLSSecret, log); err != nil {
+			_ = ln.Close()
+			return nil, err
+		}
+	}
+	if err := mgr.Add(&httpServer{listener: op.listener, handler: api, log: log.WithName("scim")}); err != nil {
 		_ = ln.Close()
 		return nil, err
 	}
-	return &Operator{Manager: mgr, listener: ln}, nil
+	return op, nil
+}
+
+// serveTLS wraps the SCIM listener in TLS with the certificate of a Secret, reloaded when the
+// Secret changes; the operator is not ready until a certificate is loaded.
+func (o *Operator) serveTLS(cfg *rest.Config, secret string, log logr.Logger) error {
+	ns, name, ok := strings.Cut(secret, "/")
+	if !ok || ns == "" || name == "" {
+		return fmt.Errorf("TLS secret %q is not namespace/name", secret)
+	}
+	certs, err := servingcert.New(cfg, ns, name, log.WithName("tls"))
+	if err != nil {
+		return err
+	}
+	if err := o.Manager.Add(certs); err != nil {
+		return err
+	}
+	if err := o.Manager.AddReadyzCheck("tls", func(*http.Request) error {
+		if !certs.Ready() {
+			return errors.New("no serving certificate loaded yet")
+		}
+		return nil
+	}); err != nil {
+		return err
+	}
+	o.listener = tls.NewListener(o.listener, certs.TLSConfig())
+	o.scheme = "https"
+	return nil
+}
+
+func namespaces(names []string) map[string]cache.Config {
+	if len(names) == 0 {
+		return nil
+	}
+	out := make(map[string]cache.Config, len(names))
+	for _, n := range names {
+		out[n] = cache.Config{}
+	}
+	return out
 }
 
 // SCIMURL is the base URL of the SCIM API, as seen on the listener's own address.
 func (o *Operator) SCIMURL() string {
-	return "http://" + o.listener.Addr().String() + scimserver.BasePath
+	return o.scheme + "://" + o.listener.Addr().String() + scimserver.BasePath
 }
 
 // Start runs the operator until ctx ends.

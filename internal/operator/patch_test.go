@@ -95,14 +95,27 @@ func TestPatchUserAsEntraAndOktaSendIt(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.reason, func(t *testing.T) {
-			res := call(t, token, http.MethodPatch, "/Users/"+id, patchOps(c.ops...)).expect(t, http.StatusOK)
-			if err := c.check(res.body); err != nil {
-				t.Errorf("PATCH response: %v: %s", err, res.raw)
-			}
+			call(t, token, http.MethodPatch, "/Users/"+id, patchOps(c.ops...)).expect(t, http.StatusNoContent)
 			if err := c.check(call(t, token, http.MethodGet, "/Users/"+id, nil).expect(t, http.StatusOK).body); err != nil {
 				t.Errorf("GET after PATCH: %v", err)
 			}
 		})
+	}
+}
+
+// RFC 7644 lets a PATCH answer 200 with the resource or 204; Okta's documentation expects the
+// user back, and attributes= asks for it.
+func TestPatchUserAnswersTheRepresentationWhenAskedFor(t *testing.T) {
+	_, token := newTenant(t)
+	id := call(t, token, http.MethodPost, "/Users", map[string]any{"userName": "rep"}).expect(t, http.StatusCreated).body["id"].(string)
+	body := patchOps(map[string]any{"op": "replace", "path": "displayName", "value": "Rep"})
+	okta := callWithHeader(t, token, http.MethodPatch, "/Users/"+id, body, "User-Agent", "Okta SCIM Client 1.0.0").expect(t, http.StatusOK)
+	if okta.body["displayName"] != "Rep" {
+		t.Errorf("Okta's PATCH response: %s", okta.raw)
+	}
+	projected := call(t, token, http.MethodPatch, "/Users/"+id+"?attributes=displayName", body).expect(t, http.StatusOK)
+	if projected.body["displayName"] != "Rep" || projected.body["userName"] != nil {
+		t.Errorf("PATCH with attributes=displayName: %s", projected.raw)
 	}
 }
 

@@ -21,12 +21,12 @@ func FuzzDecodeUser(f *testing.F) {
 	}
 	addConformanceBodies(f)
 	f.Fuzz(func(t *testing.T, body []byte) {
-		if _, err := DecodeUser(body); err != nil {
+		if _, err := DecodeUser(body, DecodeOptions{}); err != nil {
 			if e := scimerr.As(err); e == nil || e.Status != 400 {
 				t.Fatalf("error %v is not a SCIM 400", err)
 			}
 		}
-		if _, err := DecodeGroup(body); err != nil {
+		if _, err := DecodeGroup(body, DecodeOptions{}); err != nil {
 			if e := scimerr.As(err); e == nil || e.Status != 400 {
 				t.Fatalf("error %v is not a SCIM 400", err)
 			}

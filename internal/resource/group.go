@@ -5,6 +5,7 @@ import (
 	"time"
 
 	scimv1 "github.com/scim-operator/scim-operator/api/v1alpha1"
+	"github.com/scim-operator/scim-operator/internal/schema"
 	"github.com/scim-operator/scim-operator/internal/scimerr"
 )
 
@@ -16,11 +17,18 @@ type memberJSON struct {
 	Display string `json:"display,omitempty"`
 }
 
+// memberInput is a member as clients write it: some (Microsoft's validator) call the display
+// name "displayName".
+type memberInput struct {
+	memberJSON
+	DisplayName string `json:"displayName,omitempty"`
+}
+
 type groupAttributes struct {
 	ignoredOnInput
 	DisplayName string       `json:"displayName"`
 	ExternalID  string       `json:"externalId"`
-	Members     []memberJSON `json:"members"`
+	Members     []memberInput `json:"members"`
 }
 
 // GroupInput is a Group as a client wrote it. Members are stored apart from the group
@@ -31,16 +39,18 @@ type GroupInput struct {
 }
 
 // DecodeGroup parses a SCIM Group body (POST or PUT).
-func DecodeGroup(body []byte) (*GroupInput, error) {
-	core, extensions, err := splitBody(body)
+func DecodeGroup(body []byte, opts DecodeOptions) (*GroupInput, error) {
+	core, extensions, err := parseBody(body, schema.GroupResourceType)
 	if err != nil {
 		return nil, err
 	}
 	for urn := range extensions {
-		return nil, scimerr.InvalidSyntax("the Group resource type has no extension %q", urn)
+		if !opts.IgnoreUnknown {
+			return nil, scimerr.InvalidSyntax("the Group resource type has no extension %q", urn)
+		}
 	}
 	var attrs groupAttributes
-	if err := decodeStrict(core, &attrs); err != nil {
+	if err := decode(core, &attrs, opts); err != nil {
 		return nil, err
 	}
 	if err := requireString("displayName", attrs.DisplayName); err != nil {
@@ -61,11 +71,14 @@ func DecodeGroup(body []byte) (*GroupInput, error) {
 	return in, nil
 }
 
-func (m memberJSON) toSpec() (scimv1.GroupMember, error) {
+func (m memberInput) toSpec() (scimv1.GroupMember, error) {
 	if m.Value == "" {
 		return scimv1.GroupMember{}, scimerr.InvalidValue("every member needs a value (the member's id)")
 	}
 	member := scimv1.GroupMember{Value: m.Value, Display: m.Display}
+	if member.Display == "" {
+		member.Display = m.DisplayName
+	}
 	switch {
 	case m.Type == "":
 	case strings.EqualFold(m.Type, string(scimv1.MemberTypeUser)):

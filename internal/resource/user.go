@@ -9,6 +9,7 @@ import (
 	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
 
 	scimv1 "github.com/scim-operator/scim-operator/api/v1alpha1"
+	"github.com/scim-operator/scim-operator/internal/schema"
 	"github.com/scim-operator/scim-operator/internal/scimerr"
 )
 
@@ -48,13 +49,13 @@ type UserInput struct {
 }
 
 // DecodeUser parses a SCIM User body (POST or PUT).
-func DecodeUser(body []byte) (*UserInput, error) {
-	core, extensions, err := splitBody(body)
+func DecodeUser(body []byte, opts DecodeOptions) (*UserInput, error) {
+	core, extensions, err := parseBody(body, schema.UserResourceType)
 	if err != nil {
 		return nil, err
 	}
 	var attrs userAttributes
-	if err := decodeStrict(core, &attrs); err != nil {
+	if err := decode(core, &attrs, opts); err != nil {
 		return nil, err
 	}
 	if err := requireString("userName", attrs.UserName); err != nil {
@@ -86,7 +87,7 @@ func DecodeUser(body []byte) (*UserInput, error) {
 		switch {
 		case strings.EqualFold(urn, EnterpriseUserSchema):
 			var enterprise enterpriseJSON
-			if err := decodeStrict(value, &enterprise); err != nil {
+			if err := decode(value, &enterprise, opts); err != nil {
 				return nil, err
 			}
 			spec.Enterprise = enterprise.toSpec()

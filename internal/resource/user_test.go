@@ -42,6 +42,12 @@ func TestDecodeUser(t *testing.T) {
 				"urn:example:ext:1.0:User": {Raw: []byte(`{"a":[1,2]}`)},
 			}}},
 		},
+		{
+			reason: "E2: booleans sent as strings are booleans, also inside multi-valued attributes",
+			body:   `{"userName":"ada","active":"True","emails":[{"value":"a@b","primary":"false"}]}`,
+			want: &UserInput{Spec: scimv1.ScimUserSpec{UserName: "ada", Active: ptr.To(true),
+				Emails: []scimv1.MultiValuedAttribute{{Value: "a@b"}}}},
+		},
 		{reason: "userName is required", body: `{"displayName":"x"}`, scimType: scimerr.TypeInvalidValue},
 		{reason: "an unknown core attribute is rejected", body: `{"userName":"x","shoe":1}`, scimType: scimerr.TypeInvalidSyntax},
 		{reason: "an unknown enterprise attribute is rejected", body: `{"userName":"x","urn:ietf:params:scim:schemas:extension:enterprise:2.0:User":{"shoe":1}}`, scimType: scimerr.TypeInvalidSyntax},
@@ -51,7 +57,7 @@ func TestDecodeUser(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.reason, func(t *testing.T) {
-			got, err := DecodeUser([]byte(c.body))
+			got, err := DecodeUser([]byte(c.body), DecodeOptions{})
 			if c.scimType != "" {
 				if e := scimerr.As(err); e == nil || e.ScimType != c.scimType || e.Status != 400 {
 					t.Fatalf("error %v, want 400 %s", err, c.scimType)

@@ -44,8 +44,8 @@ func (s *Store) GroupsByIndex(ctx context.Context, ns, index, value string) ([]s
 
 // CreateGroup stores a new group and its members in namespace ns. Every member must be a user
 // or group of the same namespace.
-func (s *Store) CreateGroup(ctx context.Context, ns string, spec scimv1.ScimGroupSpec, members []scimv1.GroupMember) (*scimv1.ScimGroup, error) {
-	members, err := s.ResolveMembers(ctx, ns, members)
+func (s *Store) CreateGroup(ctx context.Context, ns string, spec scimv1.ScimGroupSpec, members []scimv1.GroupMember, dropUnknown bool) (*scimv1.ScimGroup, error) {
+	members, err := s.ResolveMembers(ctx, ns, members, dropUnknown)
 	if err != nil {
 		return nil, err
 	}

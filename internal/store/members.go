@@ -122,10 +122,11 @@ func (s *Store) shardsHolding(ctx context.Context, ns, id string) ([]scimv1.Scim
 }
 
 // ResolveMembers checks that every member exists in namespace ns and fills in its type.
-// A member of another tenant does not exist here, so it cannot be referred to.
-func (s *Store) ResolveMembers(ctx context.Context, ns string, members []scimv1.GroupMember) ([]scimv1.GroupMember, error) {
-	resolved := make([]scimv1.GroupMember, len(members))
-	for i, m := range members {
+// A member of another tenant does not exist here, so it cannot be referred to. A member that
+// does not exist is refused, or with dropUnknown left out.
+func (s *Store) ResolveMembers(ctx context.Context, ns string, members []scimv1.GroupMember, dropUnknown bool) ([]scimv1.GroupMember, error) {
+	resolved := make([]scimv1.GroupMember, 0, len(members))
+	for _, m := range members {
 		key := types.NamespacedName{Namespace: ns, Name: m.Value}
 		found := false
 		if m.Type != scimv1.MemberTypeGroup {
@@ -142,10 +143,13 @@ func (s *Store) ResolveMembers(ctx context.Context, ns string, members []scimv1.
 				m.Type, found = scimv1.MemberTypeGroup, true
 			}
 		}
+		if !found && dropUnknown {
+			continue
+		}
 		if !found {
 			return nil, scimerr.InvalidValue("member %q is not a user or group of this tenant", m.Value)
 		}
-		resolved[i] = m
+		resolved = append(resolved, m)
 	}
 	return resolved, nil
 }

@@ -27,7 +27,7 @@ type Store struct {
 // New returns a store. cached must be a cache-backed client with read-your-writes consistency;
 // live a client without cache.
 func New(cached, live client.Client) *Store {
-	return &Store{client: cached, live: live}
+	return &Store{client: boundedReads{cached}, live: live}
 }
 
 // readOnly lists without copying objects out of the cache: callers must not modify them.

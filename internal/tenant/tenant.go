@@ -1,13 +1,12 @@
-// Package tenant finds the tenant a request belongs to from its credentials. A tenant is a
-// namespace; its credentials are Secrets in that namespace carrying the CredentialLabel.
-// The operator caches only such Secrets, so a request never reaches the API server to
-// authenticate, and no other Secret of the cluster is read.
+// Package tenant finds the tenant a request belongs to from its credentials, and the tenant's
+// settings. A tenant is a namespace; its credentials are Secrets in that namespace carrying the
+// CredentialLabel, and its settings an optional ScimTenant object. The operator caches only such
+// Secrets, so authenticating never reaches the API server and no other Secret is read.
 package tenant
 
 import (
 	"context"
 	"crypto/sha256"
-	"crypto/subtle"
 	"encoding/hex"
 	"errors"
 
@@ -15,18 +14,29 @@ import (
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/selection"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	scimv1 "github.com/scim-operator/scim-operator/api/v1alpha1"
 )
 
+// Credential Secrets: the label that marks them, its values (the methods), and their keys.
 const (
 	// CredentialLabel marks a Secret as a credential of the tenant (namespace) it lives in.
-	// Its value names the method; "bearer" is a static bearer token.
 	CredentialLabel = "scim.scim-operator.io/credential"
-	// MethodBearer is the CredentialLabel value of a static bearer token Secret.
-	MethodBearer = "bearer"
-	// TokenKey is the key of a bearer token in its Secret.
-	TokenKey = "token"
 
-	indexTokenHash = "scim.tokenHash"
+	// MethodBearer is a static bearer token, under TokenKey.
+	MethodBearer = "bearer"
+	// MethodBasic is an HTTP Basic user name and password, under UsernameKey and PasswordKey.
+	MethodBasic = "basic"
+	// MethodOAuthClient is an OAuth 2.0 client of the operator's token endpoint, under
+	// ClientIDKey and ClientSecretKey; with UsernameKey and PasswordKey it also allows the
+	// resource-owner-password grant for that user.
+	MethodOAuthClient = "oauth-client"
+
+	TokenKey        = "token"
+	UsernameKey     = "username"
+	PasswordKey     = "password"
+	ClientIDKey     = "client_id"
+	ClientSecretKey = "client_secret"
 )
 
 // ErrUnauthenticated means the credentials match no tenant.
@@ -36,8 +46,12 @@ var ErrUnauthenticated = errors.New("unauthenticated")
 type Tenant struct {
 	// Namespace holds the tenant's ScimUsers and ScimGroups.
 	Namespace string
-	// Credential is the name of the Secret that authenticated the request: safe to log.
+	// Credential names what authenticated the request: the credential Secret, or for a token
+	// issued by an identity provider its issuer and subject. Safe to log; never a secret.
 	Credential string
+	// Settings are the tenant's settings (its ScimTenant's spec, or the defaults); shared with
+	// the cache: read only. Set by the SCIM server once the request is authenticated.
+	Settings *scimv1.ScimTenantSpec
 }
 
 // CredentialSelector selects the Secrets the operator caches: tenant credentials only.
@@ -54,55 +68,42 @@ type FieldIndexer interface {
 	IndexField(ctx context.Context, obj client.Object, field string, extractValue client.IndexerFunc) error
 }
 
-// SetupIndexes indexes bearer-token Secrets by the SHA-256 of their token, so a token finds its
-// tenant in one lookup without comparing it against every token.
+const indexCredential = "scim.credential"
+
+// SetupIndexes indexes credential Secrets by a hash of what identifies them (the bearer
+// token, the Basic user name, the OAuth client id), so a request finds its candidate Secret in
+// one lookup, and ScimTenants by trusted token issuer.
 func SetupIndexes(ctx context.Context, indexer FieldIndexer) error {
-	return indexer.IndexField(ctx, &corev1.Secret{}, indexTokenHash, func(o client.Object) []string {
+	if err := indexer.IndexField(ctx, &corev1.Secret{}, indexCredential, func(o client.Object) []string {
 		s := o.(*corev1.Secret)
-		token := s.Data[TokenKey]
-		if s.Labels[CredentialLabel] != MethodBearer || len(token) == 0 {
-			return nil
+		if key, ok := lookupKey(s); ok {
+			return []string{key}
 		}
-		return []string{hashToken(token)}
-	})
-}
-
-// Authenticator resolves credentials to tenants from the cache.
-type Authenticator struct {
-	reader client.Reader
-}
-
-// NewAuthenticator returns an authenticator reading credential Secrets through reader.
-func NewAuthenticator(reader client.Reader) *Authenticator {
-	return &Authenticator{reader: reader}
-}
-
-// Bearer returns the tenant whose bearer-token Secret holds token. A new or rotated Secret is
-// seen as soon as the cache has it; several tokens of one tenant work at once.
-func (a *Authenticator) Bearer(ctx context.Context, token string) (Tenant, error) {
-	if token == "" {
-		return Tenant{}, ErrUnauthenticated
+		return nil
+	}); err != nil {
+		return err
 	}
-	var secrets corev1.SecretList
-	err := a.reader.List(ctx, &secrets,
-		client.MatchingFields{indexTokenHash: hashToken([]byte(token))},
-		client.UnsafeDisableDeepCopy,
-		// Credentials need no read-your-writes wait: nothing here writes them.
-		client.DisableReadYourWritesConsistency)
-	if err != nil {
-		return Tenant{}, err
-	}
-	for i := range secrets.Items {
-		s := &secrets.Items[i]
-		// The hash lookup found the candidate; the constant-time comparison is what decides.
-		if subtle.ConstantTimeCompare(s.Data[TokenKey], []byte(token)) == 1 {
-			return Tenant{Namespace: s.Namespace, Credential: s.Name}, nil
-		}
-	}
-	return Tenant{}, ErrUnauthenticated
+	return setupSettingsIndexes(ctx, indexer)
 }
 
-func hashToken(token []byte) string {
-	sum := sha256.Sum256(token)
-	return hex.EncodeToString(sum[:])
+// lookupKey is the index key of a credential Secret.
+func lookupKey(s *corev1.Secret) (string, bool) {
+	switch s.Labels[CredentialLabel] {
+	case MethodBearer:
+		return keyFor(MethodBearer, s.Data[TokenKey])
+	case MethodBasic:
+		return keyFor(MethodBasic, s.Data[UsernameKey])
+	case MethodOAuthClient:
+		return keyFor(MethodOAuthClient, s.Data[ClientIDKey])
+	}
+	return "", false
+}
+
+// keyFor hashes the identifying value: the index never holds a token in clear.
+func keyFor(method string, value []byte) (string, bool) {
+	if len(value) == 0 {
+		return "", false
+	}
+	sum := sha256.Sum256(append([]byte(method+":"), value...))
+	return hex.EncodeToString(sum[:]), true
 }

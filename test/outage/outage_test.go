@@ -65,7 +65,7 @@ func TestAPIServerDownGivesRetryable503(t *testing.T) {
 		body, _ := json.Marshal(map[string]any{"userName": userName})
 		req, _ := http.NewRequest(http.MethodPost, op.SCIMURL()+"/Users", bytes.NewReader(body))
 		req.Header.Set("Authorization", "Bearer outage-token")
-		res, err := http.DefaultClient.Do(req)
+		res, err := (&http.Client{Timeout: 30 * time.Second}).Do(req)
 		if err != nil {
 			t.Fatal(err)
 		}

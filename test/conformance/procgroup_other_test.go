@@ -1,0 +1,15 @@
+//go:build !unix
+
+package conformance_test
+
+import (
+	"os"
+	"os/exec"
+)
+
+// ownProcessGroup leaves cmd as it is: where there are no process groups, cancelling it kills
+// the runner alone.
+func ownProcessGroup(*exec.Cmd) {}
+
+// lockFile does nothing where there is no flock: concurrent runs must not share node_modules.
+func lockFile(*os.File, bool) error { return nil }
