@@ -63,8 +63,8 @@ type failedLogins struct {
 	maxAddr int
 }
 
-func newFailedLogins() *failedLogins {
-	return &failedLogins{byAddr: map[string]*rate.Limiter{}, perSec: rate.Every(time.Second), burst: 10, maxAddr: 10000}
+func newFailedLogins(burst int, perSecond float64) *failedLogins {
+	return &failedLogins{byAddr: map[string]*rate.Limiter{}, perSec: rate.Limit(perSecond), burst: burst, maxAddr: 10000}
 }
 
 // check refuses an address that has used up its failures.

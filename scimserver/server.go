@@ -35,6 +35,10 @@ type Options struct {
 	MaxPageSize int
 	// BulkMaxOperations bounds the operations of one /Bulk request.
 	BulkMaxOperations int
+	// FailedAuthBurst failed authentications from one address are tolerated; beyond them the
+	// address is refused (429) until it has waited 1/FailedAuthPerSecond per failure.
+	FailedAuthBurst     int
+	FailedAuthPerSecond float64
 }
 
 // features are the optional protocol features this server implements, as
@@ -44,7 +48,8 @@ type features struct {
 }
 
 // DefaultOptions are the options of a server configured with nothing.
-var DefaultOptions = Options{MaxBodyBytes: 1 << 20, DefaultPageSize: 100, MaxPageSize: 1000, BulkMaxOperations: 1000}
+var DefaultOptions = Options{MaxBodyBytes: 1 << 20, DefaultPageSize: 100, MaxPageSize: 1000, BulkMaxOperations: 1000,
+	FailedAuthBurst: 20, FailedAuthPerSecond: 1}
 
 // Deps are what the server is built on.
 type Deps struct {
@@ -82,8 +87,11 @@ func New(d Deps, opts Options) *Server {
 	if opts.MaxPageSize == 0 {
 		opts.MaxPageSize = DefaultOptions.MaxPageSize
 	}
+	if opts.FailedAuthBurst == 0 {
+		opts.FailedAuthBurst, opts.FailedAuthPerSecond = DefaultOptions.FailedAuthBurst, DefaultOptions.FailedAuthPerSecond
+	}
 	s := &Server{store: d.Store, auth: d.Auth, extensions: d.Extensions, log: d.Log, audit: d.Audit, opts: opts,
-		mux: http.NewServeMux(), failures: newFailedLogins(),
+		mux: http.NewServeMux(), failures: newFailedLogins(opts.FailedAuthBurst, opts.FailedAuthPerSecond),
 		features: features{bulk: true, patch: true, filter: true, sort: true}}
 	s.routes()
 	if d.Tokens != nil {

@@ -8,10 +8,13 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/go-logr/logr"
+	"github.com/go-logr/logr/funcr"
 	corev1 "k8s.io/api/core/v1"
 	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -47,8 +50,13 @@ func run(m *testing.M) int {
 
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
+	audit := funcr.New(auditRecords.add, funcr.Options{})
+	scimOpts := scimserver.DefaultOptions
+	// Every test connects from 127.0.0.1 and many wait for a new credential with failing
+	// requests; the throttling test uses its own address.
+	scimOpts.FailedAuthBurst = failedAuthBurst
 	op, err := operator.New(ctx, cfg, operator.Options{
-		SCIMAddr: "127.0.0.1:0", MetricsAddr: "0", ProbeAddr: "0", SCIM: scimserver.DefaultOptions,
+		SCIMAddr: "127.0.0.1:0", MetricsAddr: "0", ProbeAddr: "0", SCIM: scimOpts, Audit: &audit,
 	}, logr.Discard())
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
@@ -77,6 +85,34 @@ func run(m *testing.M) int {
 		fmt.Fprintln(os.Stderr, "operator stopped with:", err)
 	}
 	return code
+}
+
+const failedAuthBurst = 500
+
+// auditRecords collects what the operator writes to its audit log.
+var auditRecords records
+
+type records struct {
+	mu    sync.Mutex
+	lines []string
+}
+
+func (r *records) add(_, args string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.lines = append(r.lines, args)
+}
+
+func (r *records) containing(s string) []string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var out []string
+	for _, l := range r.lines {
+		if strings.Contains(l, s) {
+			out = append(out, l)
+		}
+	}
+	return out
 }
 
 // newTenant creates a namespace with a bearer-token Secret and returns both.
