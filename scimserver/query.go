@@ -222,49 +222,81 @@ func isDuplicate(conditions []metav1.Condition) bool {
 	return false
 }
 
-func (s *Server) listUsers(w http.ResponseWriter, r *http.Request, t tenant.Tenant) error {
-	req, err := searchFromURL(r.URL.Query())
-	if err != nil {
-		return err
-	}
-	return s.searchUsers(w, r, t, req)
+// resourceKind is what the query pipeline needs to know of one resource type.
+type resourceKind[T any] struct {
+	rt *schema.ResourceType
+	// candidates returns the resources that may match the filter (read only).
+	candidates func(r *http.Request, t tenant.Tenant, f *filter.Filter) ([]T, error)
+	conditions func(*T) []metav1.Condition
+	// document is the representation a filter or sort key is evaluated on.
+	document func(r *http.Request, t tenant.Tenant, obj *T, q *query, loc locations) (any, error)
+	// render is the representation returned in a page.
+	render func(r *http.Request, t tenant.Tenant, obj *T, q *query, loc locations) (any, error)
 }
 
-func (s *Server) searchUsers(w http.ResponseWriter, r *http.Request, t tenant.Tenant, req searchRequest) error {
-	q, err := s.parseQuery(req, schema.UserResourceType, t)
-	if err != nil {
-		return err
+func (s *Server) users() resourceKind[scimv1.ScimUser] {
+	return resourceKind[scimv1.ScimUser]{
+		rt:         schema.UserResourceType,
+		candidates: s.userCandidates,
+		conditions: func(u *scimv1.ScimUser) []metav1.Condition { return u.Status.Conditions },
+		document: func(r *http.Request, t tenant.Tenant, u *scimv1.ScimUser, q *query, loc locations) (any, error) {
+			if !q.needsGroups {
+				return resource.NewUser(u, nil, loc), nil
+			}
+			return s.userResource(r, t, u, loc)
+		},
+		render: func(r *http.Request, t tenant.Tenant, u *scimv1.ScimUser, _ *query, loc locations) (any, error) {
+			return s.userResource(r, t, u, loc)
+		},
 	}
-	resources, total, startIndex, next, err := s.queryUsers(r, t, q)
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, resource.NewListResponse(total, startIndex, resources).WithNextCursor(next))
-	return nil
 }
 
-func (s *Server) queryUsers(r *http.Request, t tenant.Tenant, q *query) (resources []any, total, startIndex int, next string, err error) {
-	candidates, err := s.userCandidates(r, t, q.filter)
+func (s *Server) groups() resourceKind[scimv1.ScimGroup] {
+	return resourceKind[scimv1.ScimGroup]{
+		rt:         schema.GroupResourceType,
+		candidates: s.groupCandidates,
+		conditions: func(g *scimv1.ScimGroup) []metav1.Condition { return g.Status.Conditions },
+		document: func(r *http.Request, t tenant.Tenant, g *scimv1.ScimGroup, q *query, loc locations) (any, error) {
+			return s.groupResource(r, t, g, loc, q.needsMembers)
+		},
+		render: func(r *http.Request, t tenant.Tenant, g *scimv1.ScimGroup, q *query, loc locations) (any, error) {
+			return s.groupResource(r, t, g, loc, q.projection.wants("members"))
+		},
+	}
+}
+
+// resultPage is one page of a query's answer.
+type resultPage struct {
+	resources         []any
+	total, startIndex int
+	next              string
+}
+
+// runQuery answers q for one resource type: candidates, minus duplicates, filtered, sorted,
+// paged, rendered and projected.
+func runQuery[T any, PT interface {
+	*T
+	metav1.Object
+}](s *Server, r *http.Request, t tenant.Tenant, q *query, k resourceKind[T]) (resultPage, error) {
+	candidates, err := k.candidates(r, t, q.filter)
 	if err != nil {
-		return nil, 0, 0, "", err
+		return resultPage{}, err
 	}
 	loc := s.locations(r)
-	var matches []match[scimv1.ScimUser]
+	var matches []match[T]
 	for i := range candidates {
-		u := &candidates[i]
-		if isDuplicate(u.Status.Conditions) {
+		obj := &candidates[i]
+		if isDuplicate(k.conditions(obj)) {
 			continue
 		}
-		m := match[scimv1.ScimUser]{obj: u}
+		m := match[T]{obj: obj}
 		if q.filter != nil || q.sort != nil {
-			var groups []resource.GroupRef
-			if q.needsGroups {
-				if groups, err = s.groupRefs(r, t, u, loc); err != nil {
-					return nil, 0, 0, "", err
-				}
+			rep, err := k.document(r, t, obj, q, loc)
+			if err != nil {
+				return resultPage{}, err
 			}
-			if m.doc, err = toDocument(resource.NewUser(u, groups, loc)); err != nil {
-				return nil, 0, 0, "", err
+			if m.doc, err = toDocument(rep); err != nil {
+				return resultPage{}, err
 			}
 			if q.filter != nil && !q.filter.Matches(m.doc) {
 				continue
@@ -273,18 +305,51 @@ func (s *Server) queryUsers(r *http.Request, t tenant.Tenant, q *query) (resourc
 		matches = append(matches, m)
 	}
 	sortMatches(q, matches)
-	window, startIndex, next := pageOf(q, matches)
-	resources = make([]any, 0, len(window))
+	window, startIndex, next := pageOf[T, PT](q, matches)
+	page := resultPage{resources: make([]any, 0, len(window)), total: len(matches), startIndex: startIndex, next: next}
 	for _, m := range window {
-		out, err := s.userResource(r, t, m.obj, loc)
+		rep, err := k.render(r, t, m.obj, q, loc)
 		if err != nil {
-			return nil, 0, 0, "", err
+			return resultPage{}, err
 		}
-		if resources, err = appendProjected(resources, out, q.projection); err != nil {
-			return nil, 0, 0, "", err
+		if page.resources, err = appendProjected(page.resources, rep, q.projection); err != nil {
+			return resultPage{}, err
 		}
 	}
-	return resources, len(matches), startIndex, next, nil
+	return page, nil
+}
+
+// searchWith answers a query of one resource type with a ListResponse.
+func searchWith[T any, PT interface {
+	*T
+	metav1.Object
+}](s *Server, w http.ResponseWriter, r *http.Request, t tenant.Tenant, req searchRequest, k resourceKind[T]) error {
+	q, err := s.parseQuery(req, k.rt, t)
+	if err != nil {
+		return err
+	}
+	page, err := runQuery[T, PT](s, r, t, q, k)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, resource.NewListResponse(page.total, page.startIndex, page.resources).WithNextCursor(page.next))
+	return nil
+}
+
+func (s *Server) listUsers(w http.ResponseWriter, r *http.Request, t tenant.Tenant) error {
+	req, err := searchFromURL(r.URL.Query())
+	if err != nil {
+		return err
+	}
+	return searchWith(s, w, r, t, req, s.users())
+}
+
+func (s *Server) listGroups(w http.ResponseWriter, r *http.Request, t tenant.Tenant) error {
+	req, err := searchFromURL(r.URL.Query())
+	if err != nil {
+		return err
+	}
+	return searchWith(s, w, r, t, req, s.groups())
 }
 
 // userCandidates returns the users that may match f: through an index when f has an equality
@@ -313,69 +378,6 @@ func (s *Server) userCandidates(r *http.Request, t tenant.Tenant, f *filter.Filt
 		}
 	}
 	return s.store.Users(ctx, t.Namespace)
-}
-
-func (s *Server) listGroups(w http.ResponseWriter, r *http.Request, t tenant.Tenant) error {
-	req, err := searchFromURL(r.URL.Query())
-	if err != nil {
-		return err
-	}
-	return s.searchGroups(w, r, t, req)
-}
-
-func (s *Server) searchGroups(w http.ResponseWriter, r *http.Request, t tenant.Tenant, req searchRequest) error {
-	q, err := s.parseQuery(req, schema.GroupResourceType, t)
-	if err != nil {
-		return err
-	}
-	resources, total, startIndex, next, err := s.queryGroups(r, t, q)
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, resource.NewListResponse(total, startIndex, resources).WithNextCursor(next))
-	return nil
-}
-
-func (s *Server) queryGroups(r *http.Request, t tenant.Tenant, q *query) (resources []any, total, startIndex int, next string, err error) {
-	candidates, err := s.groupCandidates(r, t, q.filter)
-	if err != nil {
-		return nil, 0, 0, "", err
-	}
-	loc := s.locations(r)
-	var matches []match[scimv1.ScimGroup]
-	for i := range candidates {
-		g := &candidates[i]
-		if isDuplicate(g.Status.Conditions) {
-			continue
-		}
-		m := match[scimv1.ScimGroup]{obj: g}
-		if q.filter != nil || q.sort != nil {
-			rep, err := s.groupResource(r, t, g, loc, q.needsMembers)
-			if err != nil {
-				return nil, 0, 0, "", err
-			}
-			if m.doc, err = toDocument(rep); err != nil {
-				return nil, 0, 0, "", err
-			}
-			if q.filter != nil && !q.filter.Matches(m.doc) {
-				continue
-			}
-		}
-		matches = append(matches, m)
-	}
-	sortMatches(q, matches)
-	window, startIndex, next := pageOf(q, matches)
-	resources = make([]any, 0, len(window))
-	for _, m := range window {
-		out, err := s.groupResource(r, t, m.obj, loc, q.projection.wants("members"))
-		if err != nil {
-			return nil, 0, 0, "", err
-		}
-		if resources, err = appendProjected(resources, out, q.projection); err != nil {
-			return nil, 0, 0, "", err
-		}
-	}
-	return resources, len(matches), startIndex, next, nil
 }
 
 func (s *Server) groupCandidates(r *http.Request, t tenant.Tenant, f *filter.Filter) ([]scimv1.ScimGroup, error) {
@@ -449,9 +451,9 @@ func (s *Server) search(rt *schema.ResourceType) func(http.ResponseWriter, *http
 		}
 		switch rt {
 		case schema.UserResourceType:
-			return s.searchUsers(w, r, t, req)
+			return searchWith(s, w, r, t, req, s.users())
 		case schema.GroupResourceType:
-			return s.searchGroups(w, r, t, req)
+			return searchWith(s, w, r, t, req, s.groups())
 		}
 		return s.searchAll(w, r, t, req)
 	}
@@ -476,16 +478,16 @@ func (s *Server) searchAll(w http.ResponseWriter, r *http.Request, t tenant.Tena
 		}
 		valid++
 		q.count = int(^uint(0) >> 1)
-		var resources []any
+		var page resultPage
 		if rt == schema.UserResourceType {
-			resources, _, _, _, err = s.queryUsers(r, t, q)
+			page, err = runQuery(s, r, t, q, s.users())
 		} else {
-			resources, _, _, _, err = s.queryGroups(r, t, q)
+			page, err = runQuery(s, r, t, q, s.groups())
 		}
 		if err != nil {
 			return err
 		}
-		all = append(all, resources...)
+		all = append(all, page.resources...)
 	}
 	if valid == 0 {
 		return firstErr
