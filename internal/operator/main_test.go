@@ -13,7 +13,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/go-logr/logr"
 	"github.com/go-logr/logr/funcr"
 	corev1 "k8s.io/api/core/v1"
 	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
@@ -22,6 +21,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/scim-operator/scim-operator/internal/operator"
+	"github.com/scim-operator/scim-operator/internal/operatortest"
 	"github.com/scim-operator/scim-operator/internal/tenant"
 	"github.com/scim-operator/scim-operator/internal/testenv"
 	"github.com/scim-operator/scim-operator/scimserver"
@@ -48,24 +48,14 @@ func run(m *testing.M) int {
 	defer func() { _ = env.Stop() }()
 	cfg = c
 
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
 	audit := funcr.New(auditRecords.add, funcr.Options{})
 	scimOpts := scimserver.DefaultOptions
 	// Every test connects from 127.0.0.1 and many wait for a new credential with failing
 	// requests; the throttling test uses its own address.
 	scimOpts.FailedAuthBurst = failedAuthBurst
-	op, err := operator.New(ctx, cfg, operator.Options{
-		SCIMAddr: "127.0.0.1:0", MetricsAddr: "0", ProbeAddr: "0", SCIM: scimOpts, Audit: &audit,
-	}, logr.Discard())
+	op, stop, err := operatortest.Start(cfg, operator.Options{SCIM: scimOpts, Audit: &audit})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
-		return 1
-	}
-	done := make(chan error, 1)
-	go func() { done <- op.Start(ctx) }()
-	if !op.Manager.GetCache().WaitForCacheSync(ctx) {
-		fmt.Fprintln(os.Stderr, "cache did not sync")
 		return 1
 	}
 	scimURL = op.SCIMURL()
@@ -80,8 +70,7 @@ func run(m *testing.M) int {
 		return 1
 	}
 	code := m.Run()
-	cancel()
-	if err := <-done; err != nil {
+	if err := stop(); err != nil {
 		fmt.Fprintln(os.Stderr, "operator stopped with:", err)
 	}
 	return code

@@ -27,13 +27,13 @@ import (
 	"testing"
 	"time"
 
-	"github.com/go-logr/logr"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	scimv1 "github.com/scim-operator/scim-operator/api/v1alpha1"
 	"github.com/scim-operator/scim-operator/internal/operator"
+	"github.com/scim-operator/scim-operator/internal/operatortest"
 	"github.com/scim-operator/scim-operator/internal/tenant"
 	"github.com/scim-operator/scim-operator/internal/testenv"
 	"github.com/scim-operator/scim-operator/scimserver"
@@ -82,32 +82,17 @@ func run(m *testing.M) int {
 		}
 	}()
 
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	op, err := operator.New(ctx, cfg, operator.Options{
-		SCIMAddr: "127.0.0.1:0", MetricsAddr: "0", ProbeAddr: "0", SCIM: scimserver.DefaultOptions,
-	}, logr.Discard())
+	op, stopOperator, err := operatortest.Start(cfg, operator.Options{})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
-	done := make(chan error, 1)
-	go func() { done <- op.Start(ctx) }()
 	stop := func() {
-		cancel()
-		if err := <-done; err != nil {
+		if err := stopOperator(); err != nil {
 			fmt.Fprintln(os.Stderr, "operator stopped with:", err)
 		}
 	}
-	// A manager that fails to start never syncs: give up after a while, and stop() says why.
-	syncCtx, syncCancel := context.WithTimeout(ctx, 2*time.Minute)
-	defer syncCancel()
 	operatorCache = op.Manager.GetCache()
-	if !op.Manager.GetCache().WaitForCacheSync(syncCtx) {
-		fmt.Fprintln(os.Stderr, "the operator's cache did not sync")
-		stop()
-		return 1
-	}
 	scimURL = op.SCIMURL()
 	k8s, err = client.New(cfg, client.Options{Scheme: operator.Scheme()})
 	if err != nil {

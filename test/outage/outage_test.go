@@ -14,7 +14,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/go-logr/logr"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/rest"
@@ -22,9 +21,9 @@ import (
 
 	scimv1 "github.com/scim-operator/scim-operator/api/v1alpha1"
 	"github.com/scim-operator/scim-operator/internal/operator"
+	"github.com/scim-operator/scim-operator/internal/operatortest"
 	"github.com/scim-operator/scim-operator/internal/tenant"
 	"github.com/scim-operator/scim-operator/internal/testenv"
-	"github.com/scim-operator/scim-operator/scimserver"
 )
 
 func TestAPIServerDownGivesRetryable503(t *testing.T) {
@@ -39,12 +38,11 @@ func TestAPIServerDownGivesRetryable503(t *testing.T) {
 	proxy := startProxy(t, cfg.Host)
 	opCfg := rest.CopyConfig(cfg)
 	opCfg.Host = "https://" + proxy.addr()
-	op, err := operator.New(ctx, opCfg, operator.Options{SCIMAddr: "127.0.0.1:0", MetricsAddr: "0", ProbeAddr: "0", SCIM: scimserver.DefaultOptions}, logr.Discard())
+	op, stop, err := operatortest.Start(opCfg, operator.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	go func() { _ = op.Start(ctx) }()
-	op.Manager.GetCache().WaitForCacheSync(ctx)
+	defer func() { _ = stop() }()
 
 	k8s, err := client.New(cfg, client.Options{Scheme: operator.Scheme()})
 	if err != nil {
