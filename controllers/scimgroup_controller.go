@@ -2,6 +2,14 @@ package controllers
 
 import (
 	"context"
+	"slices"
+
+	apiequality "k8s.io/apimachinery/pkg/api/equality"
+	"k8s.io/apimachinery/pkg/api/meta"
+	"sigs.k8s.io/controller-runtime/pkg/builder"
+	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
+	"sigs.k8s.io/controller-runtime/pkg/event"
+	"sigs.k8s.io/controller-runtime/pkg/predicate"
 
 	"k8s.io/apimachinery/pkg/types"
 	ctrl "sigs.k8s.io/controller-runtime"
@@ -10,14 +18,16 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	scimv1 "github.com/scim-operator/scim-operator/api/v1alpha1"
+	"github.com/scim-operator/scim-operator/internal/provisioning"
 	"github.com/scim-operator/scim-operator/internal/store"
 )
 
 // ScimGroupReconciler reports on each ScimGroup whether its displayName is unique in its
 // tenant, and how many members its shards hold.
 type ScimGroupReconciler struct {
-	Client client.Client
-	Store  *store.Store
+	Client      client.Client
+	Store       *store.Store
+	Provisioner *provisioning.Provisioner
 }
 
 // +kubebuilder:rbac:groups=scim.scim-operator.io,resources=scimgroups,verbs=get;list;watch;create;update;patch;delete
@@ -25,11 +35,26 @@ type ScimGroupReconciler struct {
 // +kubebuilder:rbac:groups=scim.scim-operator.io,resources=scimgroupmembershards,verbs=get;list;watch;create;update;patch;delete
 // +kubebuilder:rbac:groups=scim.scim-operator.io,resources=scimnameclaims,verbs=get;create;update;delete
 
-// Reconcile computes the status of one ScimGroup.
+// +kubebuilder:rbac:groups=scim.scim-operator.io,resources=scimgroups/finalizers,verbs=update
+
+// Reconcile computes the status of one ScimGroup and provisions it into the apps that
+// receive groups.
 func (r *ScimGroupReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
 	var g scimv1.ScimGroup
 	if err := r.Client.Get(ctx, req.NamespacedName, &g); err != nil {
 		return ctrl.Result{}, client.IgnoreNotFound(err)
+	}
+	apps, err := r.groupApps(ctx, g.Namespace)
+	if err != nil {
+		return ctrl.Result{}, err
+	}
+	if !g.DeletionTimestamp.IsZero() {
+		return ctrl.Result{}, r.deprovision(ctx, &g, apps)
+	}
+	if len(apps) > 0 && controllerutil.AddFinalizer(&g, Finalizer) {
+		if err := r.Client.Update(ctx, &g); err != nil {
+			return ctrl.Result{}, client.IgnoreNotFound(err)
+		}
 	}
 	before := g.DeepCopy()
 
@@ -45,7 +70,39 @@ func (r *ScimGroupReconciler) Reconcile(ctx context.Context, req ctrl.Request) (
 	}
 	g.Status.MemberCount = int32(len(membership.Members))
 
-	return ctrl.Result{}, patchStatus(ctx, r.Client, &g, before, statusChanged(before.Status, g.Status))
+	var outcome provisioning.Outcome
+	if meta.IsStatusConditionTrue(g.Status.Conditions, scimv1.ConditionReady) && len(apps) > 0 {
+		outcome = r.Provisioner.Group(ctx, &g, apps, false)
+		setProvisioningConditions(&g.Status.ResourceStatus, g.Generation, outcome)
+	}
+	if err := patchStatus(ctx, r.Client, &g, before, statusChanged(before.Status, g.Status)); err != nil {
+		return ctrl.Result{}, err
+	}
+	return resultOf(outcome, apps)
+}
+
+// groupApps lists the apps of the tenant that receive groups.
+func (r *ScimGroupReconciler) groupApps(ctx context.Context, ns string) ([]scimv1.ScimApp, error) {
+	apps, err := r.Provisioner.Apps(ctx, ns)
+	if err != nil {
+		return nil, err
+	}
+	return slices.DeleteFunc(apps, func(a scimv1.ScimApp) bool { return !a.Spec.ProvisionGroups }), nil
+}
+
+func (r *ScimGroupReconciler) deprovision(ctx context.Context, g *scimv1.ScimGroup, apps []scimv1.ScimApp) error {
+	if !controllerutil.ContainsFinalizer(g, Finalizer) {
+		return nil
+	}
+	before := g.DeepCopy()
+	outcome := r.Provisioner.Group(ctx, g, apps, true)
+	if err := outcome.Err(); err != nil {
+		setProvisioningConditions(&g.Status.ResourceStatus, g.Generation, outcome)
+		_ = patchStatus(ctx, r.Client, g, before, true)
+		return err
+	}
+	controllerutil.RemoveFinalizer(g, Finalizer)
+	return client.IgnoreNotFound(r.Client.Update(ctx, g))
 }
 
 func (r *ScimGroupReconciler) sameDisplayName(ctx context.Context, g *scimv1.ScimGroup) ([]scimv1.ScimGroup, error) {
@@ -62,6 +119,9 @@ func (r *ScimGroupReconciler) SetupWithManager(mgr ctrl.Manager) error {
 		For(&scimv1.ScimGroup{}).
 		Watches(&scimv1.ScimGroup{}, handler.EnqueueRequestsFromMapFunc(r.groupsSharingDisplayName)).
 		Watches(&scimv1.ScimGroupMemberShard{}, handler.EnqueueRequestsFromMapFunc(groupOfShard)).
+		Watches(&scimv1.ScimApp{}, handler.EnqueueRequestsFromMapFunc(r.groupsOfTenant)).
+		// A member's account appearing in or leaving an app changes the group's members there.
+		Watches(&scimv1.ScimUser{}, handler.EnqueueRequestsFromMapFunc(r.groupsOfUser), builder.WithPredicates(appsChanged())).
 		Complete(r)
 }
 
@@ -76,4 +136,35 @@ func (r *ScimGroupReconciler) groupsSharingDisplayName(ctx context.Context, obj 
 func groupOfShard(_ context.Context, obj client.Object) []reconcile.Request {
 	shard := obj.(*scimv1.ScimGroupMemberShard)
 	return []reconcile.Request{{NamespacedName: types.NamespacedName{Namespace: shard.Namespace, Name: shard.Spec.Group}}}
+}
+
+func (r *ScimGroupReconciler) groupsOfTenant(ctx context.Context, obj client.Object) []reconcile.Request {
+	var groups scimv1.ScimGroupList
+	if err := r.Client.List(ctx, &groups, client.InNamespace(obj.GetNamespace()), client.UnsafeDisableDeepCopy); err != nil {
+		return nil
+	}
+	return requestsForOthers(groups.Items, obj)
+}
+
+func (r *ScimGroupReconciler) groupsOfUser(ctx context.Context, obj client.Object) []reconcile.Request {
+	names, err := r.Store.GroupsOf(ctx, obj.GetNamespace(), obj.GetName())
+	if err != nil {
+		return nil
+	}
+	reqs := make([]reconcile.Request, len(names))
+	for i, name := range names {
+		reqs[i] = reconcile.Request{NamespacedName: types.NamespacedName{Namespace: obj.GetNamespace(), Name: name}}
+	}
+	return reqs
+}
+
+// appsChanged passes user updates that change the user's per-app results.
+func appsChanged() predicate.Funcs {
+	return predicate.Funcs{
+		UpdateFunc: func(e event.UpdateEvent) bool {
+			return !apiequality.Semantic.DeepEqual(e.ObjectOld.(*scimv1.ScimUser).Status.Apps, e.ObjectNew.(*scimv1.ScimUser).Status.Apps)
+		},
+		CreateFunc:  func(event.CreateEvent) bool { return false },
+		GenericFunc: func(event.GenericEvent) bool { return false },
+	}
 }

@@ -2,30 +2,53 @@ package controllers
 
 import (
 	"context"
+	"fmt"
 
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
 	"sigs.k8s.io/controller-runtime/pkg/handler"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	scimv1 "github.com/scim-operator/scim-operator/api/v1alpha1"
+	"github.com/scim-operator/scim-operator/internal/provisioning"
 	"github.com/scim-operator/scim-operator/internal/store"
 )
 
-// ScimUserReconciler reports on each ScimUser whether its userName is unique in its tenant.
+// Finalizer keeps a deleted ScimUser or ScimGroup until it is deprovisioned from every app.
+const Finalizer = "scim.scim-operator.io/deprovision"
+
+// ScimUserReconciler reports whether each user's userName is unique in its tenant and
+// provisions the user into the tenant's apps.
 type ScimUserReconciler struct {
-	Client client.Client
+	Client      client.Client
+	Provisioner *provisioning.Provisioner
 }
 
 // +kubebuilder:rbac:groups=scim.scim-operator.io,resources=scimusers,verbs=get;list;watch;create;update;patch;delete
 // +kubebuilder:rbac:groups=scim.scim-operator.io,resources=scimusers/status,verbs=get;update;patch
+// +kubebuilder:rbac:groups=scim.scim-operator.io,resources=scimusers/finalizers,verbs=update
 // +kubebuilder:rbac:groups="",resources=secrets,verbs=get;list;watch;create;update;delete
 
-// Reconcile computes the status of one ScimUser.
+// Reconcile computes the status of one ScimUser and provisions it.
 func (r *ScimUserReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
 	var u scimv1.ScimUser
 	if err := r.Client.Get(ctx, req.NamespacedName, &u); err != nil {
 		return ctrl.Result{}, client.IgnoreNotFound(err)
+	}
+	apps, err := r.Provisioner.Apps(ctx, u.Namespace)
+	if err != nil {
+		return ctrl.Result{}, err
+	}
+	if !u.DeletionTimestamp.IsZero() {
+		return ctrl.Result{}, r.deprovision(ctx, &u, apps)
+	}
+	if len(apps) > 0 && controllerutil.AddFinalizer(&u, Finalizer) {
+		if err := r.Client.Update(ctx, &u); err != nil {
+			return ctrl.Result{}, client.IgnoreNotFound(err)
+		}
 	}
 	before := u.DeepCopy()
 
@@ -34,8 +57,72 @@ func (r *ScimUserReconciler) Reconcile(ctx context.Context, req ctrl.Request) (c
 		return ctrl.Result{}, err
 	}
 	readyFromUniqueness(&u.Status.ResourceStatus, &u, "userName", u.Spec.UserName, oldest(holders))
+	var outcome provisioning.Outcome
+	if meta.IsStatusConditionTrue(u.Status.Conditions, scimv1.ConditionReady) {
+		outcome = r.Provisioner.User(ctx, &u, apps, false)
+		setProvisioningConditions(&u.Status.ResourceStatus, u.Generation, outcome)
+	}
+	if err := patchStatus(ctx, r.Client, &u, before, statusChanged(before.Status, u.Status)); err != nil {
+		return ctrl.Result{}, err
+	}
+	return resultOf(outcome, apps)
+}
 
-	return ctrl.Result{}, patchStatus(ctx, r.Client, &u, before, statusChanged(before.Status, u.Status))
+// deprovision removes the user from every app, then lets it go.
+func (r *ScimUserReconciler) deprovision(ctx context.Context, u *scimv1.ScimUser, apps []scimv1.ScimApp) error {
+	if !controllerutil.ContainsFinalizer(u, Finalizer) {
+		return nil
+	}
+	before := u.DeepCopy()
+	outcome := r.Provisioner.User(ctx, u, apps, true)
+	if err := outcome.Err(); err != nil {
+		setProvisioningConditions(&u.Status.ResourceStatus, u.Generation, outcome)
+		_ = patchStatus(ctx, r.Client, u, before, true)
+		return err
+	}
+	controllerutil.RemoveFinalizer(u, Finalizer)
+	return client.IgnoreNotFound(r.Client.Update(ctx, u))
+}
+
+// setProvisioningConditions turns the apps' outcome into Ready, Reconciling and Stalled.
+func setProvisioningConditions(status *scimv1.ResourceStatus, generation int64, outcome provisioning.Outcome) {
+	if err := outcome.Err(); err != nil {
+		setCondition(status, generation, scimv1.ConditionReady, metav1.ConditionFalse, ReasonProvisioningFailed, truncate(err.Error(), 2048))
+		if outcome.Stalled() {
+			setCondition(status, generation, scimv1.ConditionStalled, metav1.ConditionTrue, ReasonProvisioningFailed, "an app's configuration must be fixed")
+			setCondition(status, generation, scimv1.ConditionReconciling, metav1.ConditionFalse, ReasonProvisioningFailed, "")
+		} else {
+			setCondition(status, generation, scimv1.ConditionStalled, metav1.ConditionFalse, ReasonProvisioningFailed, "")
+			setCondition(status, generation, scimv1.ConditionReconciling, metav1.ConditionTrue, ReasonProvisioningFailed, "retrying with backoff")
+		}
+		return
+	}
+	setCondition(status, generation, scimv1.ConditionReady, metav1.ConditionTrue, scimv1.ReasonAccepted, "the resource is valid, unique in its tenant and in line in every app")
+	setCondition(status, generation, scimv1.ConditionReconciling, metav1.ConditionFalse, scimv1.ReasonAccepted, "")
+	setCondition(status, generation, scimv1.ConditionStalled, metav1.ConditionFalse, scimv1.ReasonAccepted, "")
+}
+
+// ReasonProvisioningFailed: at least one app could not be brought in line.
+const ReasonProvisioningFailed = "ProvisioningFailed"
+
+// resultOf: transient failures are retried with the controller's backoff; otherwise the
+// resource is looked at again after the apps' resync period, which repairs changes made in
+// the apps directly.
+func resultOf(outcome provisioning.Outcome, apps []scimv1.ScimApp) (ctrl.Result, error) {
+	if err := outcome.Err(); err != nil && !outcome.Stalled() {
+		return ctrl.Result{}, fmt.Errorf("provisioning: %w", err)
+	}
+	if len(apps) == 0 {
+		return ctrl.Result{}, nil
+	}
+	return ctrl.Result{RequeueAfter: provisioning.ResyncPeriod(apps)}, nil
+}
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n]
 }
 
 // sameUserName lists the users of u's tenant whose userName equals u's, ignoring case.
@@ -47,11 +134,14 @@ func (r *ScimUserReconciler) sameUserName(ctx context.Context, u *scimv1.ScimUse
 }
 
 // SetupWithManager registers the reconciler. A user is also reconciled when another user with
-// the same userName appears, is renamed or goes away, since that decides which one is a duplicate.
+// the same userName appears, is renamed or goes away; when an app of its tenant changes; and
+// when its group memberships change (an app may receive the members of a group).
 func (r *ScimUserReconciler) SetupWithManager(mgr ctrl.Manager) error {
 	return ctrl.NewControllerManagedBy(mgr).
 		For(&scimv1.ScimUser{}).
 		Watches(&scimv1.ScimUser{}, handler.EnqueueRequestsFromMapFunc(r.usersSharingUserName)).
+		Watches(&scimv1.ScimApp{}, handler.EnqueueRequestsFromMapFunc(r.usersOfTenant)).
+		Watches(&scimv1.ScimGroupMemberShard{}, membershipChanges()).
 		Complete(r)
 }
 
@@ -61,4 +151,12 @@ func (r *ScimUserReconciler) usersSharingUserName(ctx context.Context, obj clien
 		return nil
 	}
 	return requestsForOthers(users, obj)
+}
+
+func (r *ScimUserReconciler) usersOfTenant(ctx context.Context, obj client.Object) []reconcile.Request {
+	var users scimv1.ScimUserList
+	if err := r.Client.List(ctx, &users, client.InNamespace(obj.GetNamespace()), client.UnsafeDisableDeepCopy); err != nil {
+		return nil
+	}
+	return requestsForOthers(users.Items, obj)
 }

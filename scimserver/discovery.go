@@ -142,7 +142,7 @@ type schemaJSON struct {
 	Meta discoveryMeta `json:"meta"`
 }
 
-var servedSchemas = []*schema.Schema{schema.User, schema.EnterpriseUser, schema.Group}
+var servedSchemas = []*schema.Schema{schema.User, schema.EnterpriseUser, schema.Group, schema.Provisioning}
 
 func schemaResource(sc *schema.Schema, base string) schemaJSON {
 	return schemaJSON{

@@ -7,6 +7,11 @@ const (
 	// ConditionReady is True when the resource is valid, unique in its tenant and provisioned
 	// in every app that should receive it.
 	ConditionReady = "Ready"
+	// ConditionReconciling is True while the operator is still bringing apps in line.
+	ConditionReconciling = "Reconciling"
+	// ConditionStalled is True when retrying cannot help until someone changes the
+	// configuration (for example an app's credentials are refused).
+	ConditionStalled = "Stalled"
 
 	// ReasonAccepted: the resource is valid and unique; no app has reported a failure.
 	ReasonAccepted = "Accepted"

@@ -29,6 +29,7 @@ import (
 	"github.com/scim-operator/scim-operator/controllers"
 	"github.com/scim-operator/scim-operator/internal/idptoken"
 	"github.com/scim-operator/scim-operator/internal/oauth"
+	"github.com/scim-operator/scim-operator/internal/provisioning"
 	"github.com/scim-operator/scim-operator/internal/servingcert"
 	"github.com/scim-operator/scim-operator/internal/store"
 	"github.com/scim-operator/scim-operator/internal/tenant"
@@ -131,11 +132,15 @@ func New(ctx context.Context, cfg *rest.Config, opts Options, log logr.Logger) (
 		return nil, err
 	}
 	st := store.New(mgr.GetClient(), live)
-	if err := (&controllers.ScimUserReconciler{Client: mgr.GetClient()}).SetupWithManager(mgr); err != nil {
+	prov := &provisioning.Provisioner{Client: mgr.GetClient(), Reader: mgr.GetAPIReader(), Store: st}
+	if err := (&controllers.ScimUserReconciler{Client: mgr.GetClient(), Provisioner: prov}).SetupWithManager(mgr); err != nil {
 		return nil, fmt.Errorf("setting up the ScimUser controller: %w", err)
 	}
-	if err := (&controllers.ScimGroupReconciler{Client: mgr.GetClient(), Store: st}).SetupWithManager(mgr); err != nil {
+	if err := (&controllers.ScimGroupReconciler{Client: mgr.GetClient(), Store: st, Provisioner: prov}).SetupWithManager(mgr); err != nil {
 		return nil, fmt.Errorf("setting up the ScimGroup controller: %w", err)
+	}
+	if err := (&controllers.ScimAppReconciler{Client: mgr.GetClient(), Provisioner: prov, Events: mgr.GetEventRecorder("scim-operator")}).SetupWithManager(mgr); err != nil {
+		return nil, fmt.Errorf("setting up the ScimApp controller: %w", err)
 	}
 	if err := mgr.AddHealthzCheck("ping", healthz.Ping); err != nil {
 		return nil, err

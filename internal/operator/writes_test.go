@@ -189,7 +189,7 @@ func TestDiscoveryEndpoints(t *testing.T) {
 		t.Errorf("ResourceType User %s", user.raw)
 	}
 	schemas := call(t, token, http.MethodGet, "/Schemas", nil).expect(t, http.StatusOK)
-	if schemas.body["totalResults"] != 3.0 {
+	if schemas.body["totalResults"] != 4.0 {
 		t.Errorf("Schemas %s", schemas.raw)
 	}
 	userSchema := call(t, token, http.MethodGet, "/Schemas/urn:ietf:params:scim:schemas:core:2.0:User", nil).expect(t, http.StatusOK)
@@ -222,7 +222,7 @@ func TestSchemasListTheExtensionsInUseInTheTenant(t *testing.T) {
 		}
 		return fmt.Errorf("ResourceType User does not list %s: %s", custom, rt.raw)
 	})
-	if res := call(t, other, http.MethodGet, "/Schemas", nil).expect(t, http.StatusOK); res.body["totalResults"] != 3.0 {
+	if res := call(t, other, http.MethodGet, "/Schemas", nil).expect(t, http.StatusOK); res.body["totalResults"] != 4.0 {
 		t.Errorf("another tenant sees the extension: %s", res.raw)
 	}
 }

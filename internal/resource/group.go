@@ -26,8 +26,8 @@ type memberInput struct {
 
 type groupAttributes struct {
 	ignoredOnInput
-	DisplayName string       `json:"displayName"`
-	ExternalID  string       `json:"externalId"`
+	DisplayName string        `json:"displayName"`
+	ExternalID  string        `json:"externalId"`
 	Members     []memberInput `json:"members"`
 }
 
@@ -45,7 +45,7 @@ func DecodeGroup(body []byte, opts DecodeOptions) (*GroupInput, error) {
 		return nil, err
 	}
 	for urn := range extensions {
-		if !opts.IgnoreUnknown {
+		if !opts.IgnoreUnknown && !strings.EqualFold(urn, ProvisioningSchema) {
 			return nil, scimerr.InvalidSyntax("the Group resource type has no extension %q", urn)
 		}
 	}
@@ -93,12 +93,13 @@ func (m memberInput) toSpec() (scimv1.GroupMember, error) {
 
 // Group is the SCIM representation of a ScimGroup, ready to encode.
 type Group struct {
-	Schemas     []string     `json:"schemas"`
-	ID          string       `json:"id"`
-	ExternalID  string       `json:"externalId,omitempty"`
-	DisplayName string       `json:"displayName"`
-	Members     []memberJSON `json:"members,omitempty"`
-	Meta        Meta         `json:"meta"`
+	Schemas      []string          `json:"schemas"`
+	ID           string            `json:"id"`
+	ExternalID   string            `json:"externalId,omitempty"`
+	DisplayName  string            `json:"displayName"`
+	Members      []memberJSON      `json:"members,omitempty"`
+	Provisioning *provisioningJSON `json:"urn:scim-operator.io:schemas:extension:provisioning:2.0,omitempty"`
+	Meta         Meta              `json:"meta"`
 }
 
 // Membership is what a group's member shards say about it.
@@ -120,6 +121,9 @@ func NewGroup(g *scimv1.ScimGroup, ms Membership, loc Locations) *Group {
 		ExternalID:  g.Spec.ExternalID,
 		DisplayName: g.Spec.DisplayName,
 		Meta:        metaFor(GroupResourceType, g, loc.GroupLocation(g.Name), version, ms.LastModified),
+	}
+	if out.Provisioning = provisioning(g.Status.Apps); out.Provisioning != nil {
+		out.Schemas = append(out.Schemas, ProvisioningSchema)
 	}
 	members := ms.Members
 	if len(members) > 0 {

@@ -5,6 +5,8 @@ import (
 	"time"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	scimv1 "github.com/scim-operator/scim-operator/api/v1alpha1"
 )
 
 // Meta is the SCIM "meta" attribute (RFC 7643 §3.1).
@@ -68,4 +70,32 @@ func latest(a, b time.Time) time.Time {
 
 func formatTime(t time.Time) string {
 	return t.UTC().Format(time.RFC3339)
+}
+
+// provisioningJSON is the read-only provisioning extension: the resource's state per app.
+type provisioningJSON struct {
+	Apps []appJSON `json:"apps"`
+}
+
+type appJSON struct {
+	Name       string `json:"name"`
+	State      string `json:"state"`
+	ExternalID string `json:"externalId,omitempty"`
+	Message    string `json:"message,omitempty"`
+	LastSync   string `json:"lastSync,omitempty"`
+}
+
+// provisioning reports status.apps, or nil when no app receives the resource.
+func provisioning(apps []scimv1.AppProvisioningStatus) *provisioningJSON {
+	if len(apps) == 0 {
+		return nil
+	}
+	out := &provisioningJSON{Apps: make([]appJSON, len(apps))}
+	for i, a := range apps {
+		out.Apps[i] = appJSON{Name: a.Name, State: string(a.State), ExternalID: a.ExternalID, Message: a.Message}
+		if a.LastSyncTime != nil {
+			out.Apps[i].LastSync = formatTime(a.LastSyncTime.Time)
+		}
+	}
+	return out
 }

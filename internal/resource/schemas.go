@@ -8,6 +8,7 @@ const (
 	UserSchema           = "urn:ietf:params:scim:schemas:core:2.0:User"
 	GroupSchema          = "urn:ietf:params:scim:schemas:core:2.0:Group"
 	EnterpriseUserSchema = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"
+	ProvisioningSchema   = "urn:scim-operator.io:schemas:extension:provisioning:2.0"
 	ListResponseSchema   = "urn:ietf:params:scim:api:messages:2.0:ListResponse"
 	ErrorSchema          = "urn:ietf:params:scim:api:messages:2.0:Error"
 )

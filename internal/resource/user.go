@@ -93,6 +93,8 @@ func DecodeUser(body []byte, opts DecodeOptions) (*UserInput, error) {
 			spec.Enterprise = enterprise.toSpec()
 		case strings.EqualFold(urn, UserSchema):
 			return nil, scimerr.InvalidSyntax("core User attributes must not be nested under %q", UserSchema)
+		case strings.EqualFold(urn, ProvisioningSchema):
+			// Read-only: a client sending back what it read is ignored (RFC 7643 §7).
 		default:
 			if spec.Extensions == nil {
 				spec.Extensions = map[string]apiextensionsv1.JSON{}
@@ -167,6 +169,7 @@ type User struct {
 	X509Certificates  []scimv1.MultiValuedAttribute `json:"x509Certificates,omitempty"`
 	Groups            []GroupRef                    `json:"groups,omitempty"`
 	Enterprise        *enterpriseJSON               `json:"urn:ietf:params:scim:schemas:extension:enterprise:2.0:User,omitempty"`
+	Provisioning      *provisioningJSON             `json:"urn:scim-operator.io:schemas:extension:provisioning:2.0,omitempty"`
 	Meta              Meta                          `json:"meta"`
 
 	// extensions are other extension objects, written at the top level under their URN.
@@ -227,6 +230,9 @@ func NewUser(u *scimv1.ScimUser, groups []GroupRef, loc Locations) *User {
 	}
 	for _, urn := range sortedKeys(s.Extensions) {
 		out.Schemas = append(out.Schemas, urn)
+	}
+	if out.Provisioning = provisioning(u.Status.Apps); out.Provisioning != nil {
+		out.Schemas = append(out.Schemas, ProvisioningSchema)
 	}
 	return out
 }

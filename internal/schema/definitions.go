@@ -5,6 +5,9 @@ const (
 	UserURN           = "urn:ietf:params:scim:schemas:core:2.0:User"
 	GroupURN          = "urn:ietf:params:scim:schemas:core:2.0:Group"
 	EnterpriseUserURN = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"
+	// ProvisioningURN is scim-operator's read-only extension reporting, for a user or group,
+	// its state in each downstream app.
+	ProvisioningURN = "urn:scim-operator.io:schemas:extension:provisioning:2.0"
 )
 
 type option func(*Attribute)
@@ -129,6 +132,21 @@ var EnterpriseUser = &Schema{
 	},
 }
 
+// Provisioning is the read-only provisioning extension of users and groups.
+var Provisioning = &Schema{
+	ID: ProvisioningURN, Name: "Provisioning", Description: "The state of the resource in each downstream app (read-only)",
+	Attributes: []Attribute{
+		attr("apps", TypeComplex, "One entry per app that receives the resource.", multi, readOnly, subs(
+			str("name", "The ScimApp's name.", caseExact, readOnly),
+			str("state", "Pending, Provisioned, Disabled, Deprovisioned or Failed.", caseExact, readOnly,
+				canonical("Pending", "Provisioned", "Disabled", "Deprovisioned", "Failed")),
+			str("externalId", "The resource's identifier in the app.", caseExact, readOnly),
+			str("message", "Why the state is what it is, for example the app's error.", readOnly),
+			attr("lastSync", TypeDateTime, "When the app was last brought in line.", readOnly),
+		)),
+	},
+}
+
 // Group is the core Group schema (RFC 7643 §4.2).
 var Group = &Schema{
 	ID: GroupURN, Name: "Group", Description: "Group",
@@ -145,6 +163,6 @@ var Group = &Schema{
 
 // UserResourceType and GroupResourceType are the resource types served here.
 var (
-	UserResourceType  = &ResourceType{Name: "User", Endpoint: "/Users", Core: User, Extensions: []*Schema{EnterpriseUser}}
-	GroupResourceType = &ResourceType{Name: "Group", Endpoint: "/Groups", Core: Group}
+	UserResourceType  = &ResourceType{Name: "User", Endpoint: "/Users", Core: User, Extensions: []*Schema{EnterpriseUser, Provisioning}}
+	GroupResourceType = &ResourceType{Name: "Group", Endpoint: "/Groups", Core: Group, Extensions: []*Schema{Provisioning}}
 )

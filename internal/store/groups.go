@@ -17,6 +17,9 @@ func (s *Store) Group(ctx context.Context, ns, id string) (*scimv1.ScimGroup, er
 	if err := s.client.Get(ctx, types.NamespacedName{Namespace: ns, Name: id}, &g); err != nil {
 		return nil, fromAPI(err)
 	}
+	if !g.DeletionTimestamp.IsZero() {
+		return nil, scimerr.NotFound("resource not found")
+	}
 	return &g, nil
 }
 
@@ -27,8 +30,7 @@ func (s *Store) Groups(ctx context.Context, ns string) ([]scimv1.ScimGroup, erro
 	if err := s.client.List(ctx, &list, client.InNamespace(ns), readOnly); err != nil {
 		return nil, fromAPI(err)
 	}
-	sortOldestFirst(list.Items)
-	return list.Items, nil
+	return notDeleting(list.Items), nil
 }
 
 // GroupsByIndex returns the groups of namespace ns whose index field equals value. The
@@ -38,8 +40,7 @@ func (s *Store) GroupsByIndex(ctx context.Context, ns, index, value string) ([]s
 	if err := s.client.List(ctx, &list, client.InNamespace(ns), client.MatchingFields{index: value}, readOnly); err != nil {
 		return nil, fromAPI(err)
 	}
-	sortOldestFirst(list.Items)
-	return list.Items, nil
+	return notDeleting(list.Items), nil
 }
 
 // CreateGroup stores a new group and its members in namespace ns. Every member must be a user

@@ -88,11 +88,27 @@ func olderFirst(a, b metav1.Object) bool {
 	return a.GetName() < b.GetName()
 }
 
-func sortOldestFirst[T any, PT interface {
+// notDeleting drops objects being deleted (they wait for their finalizer to deprovision them
+// from the apps, and are already gone for SCIM), and orders the rest oldest first.
+func notDeleting[T any, PT interface {
 	*T
 	metav1.Object
-}](items []T) {
-	sort.Slice(items, func(i, j int) bool { return olderFirst(PT(&items[i]), PT(&items[j])) })
+}](items []T) []T {
+	kept := items
+	for i := range items {
+		if !PT(&items[i]).GetDeletionTimestamp().IsZero() {
+			// Rare: copy only then. The items are shared with the cache and must not be changed.
+			kept = make([]T, 0, len(items))
+			for j := range items {
+				if PT(&items[j]).GetDeletionTimestamp().IsZero() {
+					kept = append(kept, items[j])
+				}
+			}
+			break
+		}
+	}
+	sort.Slice(kept, func(i, j int) bool { return olderFirst(PT(&kept[i]), PT(&kept[j])) })
+	return kept
 }
 
 // newID returns the id, and object name, of a resource created through SCIM: a version 7

@@ -23,6 +23,9 @@ func (s *Store) User(ctx context.Context, ns, id string) (*scimv1.ScimUser, erro
 	if err := s.client.Get(ctx, types.NamespacedName{Namespace: ns, Name: id}, &u); err != nil {
 		return nil, fromAPI(err)
 	}
+	if !u.DeletionTimestamp.IsZero() {
+		return nil, scimerr.NotFound("resource not found")
+	}
 	return &u, nil
 }
 
@@ -33,8 +36,7 @@ func (s *Store) Users(ctx context.Context, ns string) ([]scimv1.ScimUser, error)
 	if err := s.client.List(ctx, &list, client.InNamespace(ns), readOnly); err != nil {
 		return nil, fromAPI(err)
 	}
-	sortOldestFirst(list.Items)
-	return list.Items, nil
+	return notDeleting(list.Items), nil
 }
 
 // UsersByIndex returns the users of namespace ns whose index field equals value. The objects
@@ -44,8 +46,7 @@ func (s *Store) UsersByIndex(ctx context.Context, ns, index, value string) ([]sc
 	if err := s.client.List(ctx, &list, client.InNamespace(ns), client.MatchingFields{index: value}, readOnly); err != nil {
 		return nil, fromAPI(err)
 	}
-	sortOldestFirst(list.Items)
-	return list.Items, nil
+	return notDeleting(list.Items), nil
 }
 
 // CreateUser stores a new user in namespace ns. A password goes into a Secret owned by the user.

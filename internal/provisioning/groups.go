@@ -1,0 +1,114 @@
+package provisioning
+
+import (
+	"context"
+	"fmt"
+	"sort"
+
+	scimv1 "github.com/scim-operator/scim-operator/api/v1alpha1"
+	"github.com/scim-operator/scim-operator/connectors"
+)
+
+// Group brings g and its memberships in every app that provisions groups in line, recording
+// each app's result in g.Status.Apps. A group reaches an app once it has a member the app
+// receives; its members there are the members provisioned there.
+func (p *Provisioner) Group(ctx context.Context, g *scimv1.ScimGroup, apps []scimv1.ScimApp, deleting bool) Outcome {
+	var out Outcome
+	for i := range apps {
+		app := &apps[i]
+		if !app.Spec.ProvisionGroups {
+			remove(&g.Status.Apps, app.Name)
+			continue
+		}
+		if err := p.groupInApp(ctx, app, g, deleting); err != nil {
+			out.fail(app.Name, err)
+		}
+	}
+	for _, entry := range append([]scimv1.AppProvisioningStatus(nil), g.Status.Apps...) {
+		if !hasApp(apps, entry.Name) {
+			remove(&g.Status.Apps, entry.Name)
+		}
+	}
+	return out
+}
+
+func (p *Provisioner) groupInApp(ctx context.Context, app *scimv1.ScimApp, g *scimv1.ScimGroup, deleting bool) error {
+	members, err := p.membersIn(ctx, app, g)
+	if err != nil {
+		return err
+	}
+	provisioned := find(g.Status.Apps, app.Name) != nil
+	if !deleting && len(members) == 0 && !provisioned {
+		return nil
+	}
+	if !appReady(app) {
+		err := fmt.Errorf("the app is not ready: %s", readyMessage(app))
+		result(&g.Status.Apps, app.Name, scimv1.ProvisioningPending, "", err)
+		return err
+	}
+	cl, err := p.Connect(ctx, app)
+	if err == nil {
+		err = p.syncGroup(ctx, cl, app, g, connectors.Group{
+			ID: g.Name, DisplayName: g.Spec.DisplayName, ExternalID: g.Spec.ExternalID, Members: members,
+		}, deleting)
+	}
+	if err != nil {
+		if connectors.IsConfig(err) {
+			p.Forget(app)
+		}
+		result(&g.Status.Apps, app.Name, scimv1.ProvisioningFailed, "", err)
+	}
+	return err
+}
+
+func (p *Provisioner) syncGroup(ctx context.Context, cl connectors.Client, app *scimv1.ScimApp, g *scimv1.ScimGroup, cg connectors.Group, deleting bool) error {
+	obs, err := cl.ObserveGroup(ctx, cg)
+	if err != nil {
+		return err
+	}
+	if deleting {
+		if obs.Exists {
+			if err := cl.DeleteGroup(ctx, cg, obs.ExternalID); err != nil {
+				return err
+			}
+		}
+		remove(&g.Status.Apps, app.Name)
+		return nil
+	}
+	externalID := obs.ExternalID
+	switch {
+	case !obs.Exists:
+		if externalID, err = cl.CreateGroup(ctx, cg); err != nil {
+			return err
+		}
+	case !obs.UpToDate:
+		if err := cl.UpdateGroup(ctx, cg, externalID); err != nil {
+			return err
+		}
+	}
+	result(&g.Status.Apps, app.Name, scimv1.ProvisioningProvisioned, externalID, nil)
+	return nil
+}
+
+// membersIn lists the userNames of g's members that have an account in app.
+func (p *Provisioner) membersIn(ctx context.Context, app *scimv1.ScimApp, g *scimv1.ScimGroup) ([]string, error) {
+	ms, err := p.Store.Members(ctx, g.Namespace, g.Name, true)
+	if err != nil {
+		return nil, err
+	}
+	var names []string
+	for _, m := range ms.Members {
+		if m.Type == scimv1.MemberTypeGroup {
+			continue // nested groups are not expanded
+		}
+		u, err := p.Store.User(ctx, g.Namespace, m.Value)
+		if err != nil {
+			continue // a member that went away
+		}
+		if s := find(u.Status.Apps, app.Name); s != nil && (s.State == scimv1.ProvisioningProvisioned || s.State == scimv1.ProvisioningDisabled) {
+			names = append(names, u.Spec.UserName)
+		}
+	}
+	sort.Strings(names)
+	return names, nil
+}

@@ -1,0 +1,187 @@
+package provisioning
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	scimv1 "github.com/scim-operator/scim-operator/api/v1alpha1"
+	"github.com/scim-operator/scim-operator/connectors"
+)
+
+// Outcome sums up what provisioning a resource into every app achieved.
+type Outcome struct {
+	// Failed apps, with their errors; ConfigErrors among them make the resource Stalled.
+	Failed map[string]error
+}
+
+// Err returns one error for all the failed apps, or nil.
+func (o Outcome) Err() error {
+	var errs []error
+	for name, err := range o.Failed {
+		errs = append(errs, fmt.Errorf("app %s: %w", name, err))
+	}
+	return errors.Join(errs...)
+}
+
+// Stalled reports whether every failure is a configuration error, which retrying cannot fix.
+func (o Outcome) Stalled() bool {
+	for _, err := range o.Failed {
+		if !connectors.IsConfig(err) {
+			return false
+		}
+	}
+	return len(o.Failed) > 0
+}
+
+func (o *Outcome) fail(app string, err error) {
+	if o.Failed == nil {
+		o.Failed = map[string]error{}
+	}
+	o.Failed[app] = err
+}
+
+// desiredAccount is what u's account in an app should be.
+type desiredAccount int
+
+const (
+	noAccount      desiredAccount = iota // none: delete it if it exists
+	activeAccount                        // exists and enabled
+	disabledAccount                      // exists and disabled
+	leaveAlone                           // not the app's business (never provisioned there)
+)
+
+func desired(app *scimv1.ScimApp, u *scimv1.ScimUser, assigned, deleting bool) desiredAccount {
+	provisioned := find(u.Status.Apps, app.Name) != nil
+	switch {
+	case deleting:
+		if app.Spec.OnDelete == scimv1.LifecycleDisable {
+			return disabledAccount
+		}
+		return noAccount
+	case !assigned && !provisioned:
+		return leaveAlone
+	case !assigned:
+		return noAccount
+	case u.Spec.Active != nil && !*u.Spec.Active:
+		if app.Spec.OnDeactivate == scimv1.LifecycleDelete {
+			return noAccount
+		}
+		return disabledAccount
+	}
+	return activeAccount
+}
+
+// User brings u's account in every app in line with u, recording each app's result in
+// u.Status.Apps. With deleting, accounts are deprovisioned as each app's onDelete says.
+// Duplicates (another user holds the userName) are not provisioned.
+func (p *Provisioner) User(ctx context.Context, u *scimv1.ScimUser, apps []scimv1.ScimApp, deleting bool) Outcome {
+	var out Outcome
+	for i := range apps {
+		app := &apps[i]
+		if err := p.userInApp(ctx, app, u, deleting); err != nil {
+			out.fail(app.Name, err)
+		}
+	}
+	// Results of apps that no longer exist go too.
+	for _, entry := range append([]scimv1.AppProvisioningStatus(nil), u.Status.Apps...) {
+		if !hasApp(apps, entry.Name) {
+			remove(&u.Status.Apps, entry.Name)
+		}
+	}
+	return out
+}
+
+func hasApp(apps []scimv1.ScimApp, name string) bool {
+	for i := range apps {
+		if apps[i].Name == name {
+			return true
+		}
+	}
+	return false
+}
+
+func (p *Provisioner) userInApp(ctx context.Context, app *scimv1.ScimApp, u *scimv1.ScimUser, deleting bool) error {
+	assigned, err := p.Assigned(ctx, app, u)
+	if err != nil {
+		result(&u.Status.Apps, app.Name, scimv1.ProvisioningFailed, "", err)
+		return err
+	}
+	want := desired(app, u, assigned, deleting)
+	if want == leaveAlone {
+		return nil
+	}
+	if !appReady(app) {
+		err := fmt.Errorf("the app is not ready: %s", readyMessage(app))
+		result(&u.Status.Apps, app.Name, scimv1.ProvisioningPending, "", err)
+		return err
+	}
+	cl, err := p.Connect(ctx, app)
+	if err == nil {
+		var cu connectors.User
+		if cu, err = p.connectorUser(ctx, u, app); err == nil {
+			err = p.syncUser(ctx, cl, app, u, cu, want)
+		}
+	}
+	if err != nil {
+		if connectors.IsConfig(err) {
+			p.Forget(app)
+		}
+		result(&u.Status.Apps, app.Name, scimv1.ProvisioningFailed, "", err)
+	}
+	return err
+}
+
+// syncUser observes the account by its stable key and creates, updates or deletes it.
+func (p *Provisioner) syncUser(ctx context.Context, cl connectors.Client, app *scimv1.ScimApp, u *scimv1.ScimUser, cu connectors.User, want desiredAccount) error {
+	obs, err := cl.ObserveUser(ctx, cu)
+	if err != nil {
+		return err
+	}
+	if want == noAccount {
+		if obs.Exists {
+			if err := cl.DeleteUser(ctx, cu, obs.ExternalID); err != nil {
+				return err
+			}
+		}
+		if u.DeletionTimestamp != nil || !hasEntryAssigned(app, u) {
+			remove(&u.Status.Apps, app.Name)
+		} else {
+			result(&u.Status.Apps, app.Name, scimv1.ProvisioningDeprovisioned, "", nil)
+		}
+		return nil
+	}
+	cu.Active = want == activeAccount
+	externalID := obs.ExternalID
+	switch {
+	case !obs.Exists:
+		if externalID, err = cl.CreateUser(ctx, cu); err != nil {
+			return err
+		}
+	case !obs.UpToDate:
+		if err := cl.UpdateUser(ctx, cu, externalID); err != nil {
+			return err
+		}
+	}
+	state := scimv1.ProvisioningProvisioned
+	if want == disabledAccount {
+		state = scimv1.ProvisioningDisabled
+	}
+	result(&u.Status.Apps, app.Name, state, externalID, nil)
+	return nil
+}
+
+// hasEntryAssigned: a user deprovisioned because it was deactivated keeps its entry (state
+// Deprovisioned); one that left the app's assignment loses it. Called only for noAccount.
+func hasEntryAssigned(app *scimv1.ScimApp, u *scimv1.ScimUser) bool {
+	return u.Spec.Active != nil && !*u.Spec.Active && app.Spec.OnDeactivate == scimv1.LifecycleDelete
+}
+
+func readyMessage(app *scimv1.ScimApp) string {
+	for _, c := range app.Status.Conditions {
+		if c.Type == scimv1.ConditionReady {
+			return c.Message
+		}
+	}
+	return "not checked yet"
+}
