@@ -1,0 +1,181 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+
+	"github.com/scim-operator/scim-operator/connectors"
+)
+
+// markPrefix starts the comment of every role the operator created; the kind (user or group)
+// and the SCIM id follow. Only roles so marked are ever altered or dropped.
+const markPrefix = "managed by scim-operator: "
+
+type kind string
+
+const (
+	kindUser  kind = "user"
+	kindGroup kind = "group"
+)
+
+// mark is the comment of a role of kind k created for the SCIM resource id.
+func mark(k kind, id string) string {
+	if id == "" {
+		return markPrefix + string(k)
+	}
+	return markPrefix + string(k) + " " + id
+}
+
+// role is what the server holds of one role.
+type role struct {
+	exists  bool
+	login   bool
+	comment string
+}
+
+// managedAs reports whether the role carries the operator's mark for kind k, whatever SCIM id
+// follows: a resource deleted and created again under a new id takes its role back.
+func (r role) managedAs(k kind) bool {
+	rest, ok := strings.CutPrefix(r.comment, markPrefix)
+	return ok && (rest == string(k) || strings.HasPrefix(rest, string(k)+" "))
+}
+
+// querier is a pool or a transaction.
+type querier interface {
+	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
+	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
+}
+
+func lookupRole(ctx context.Context, q querier, name string) (role, error) {
+	r := role{exists: true}
+	err := q.QueryRow(ctx, `SELECT rolcanlogin, coalesce(shobj_description(oid, 'pg_authid'), '')
+		FROM pg_roles WHERE rolname = $1`, name).Scan(&r.login, &r.comment)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return role{}, nil
+	}
+	if err != nil {
+		return role{}, fmt.Errorf("postgres: looking up role %q: %w", name, err)
+	}
+	return r, nil
+}
+
+// owned returns a conflict error for an existing role that is not the operator's role of kind
+// k. It is a configuration error: retrying cannot help until someone renames, drops or
+// deliberately marks that role.
+func owned(name string, r role, k kind) error {
+	if !r.exists || r.managedAs(k) {
+		return nil
+	}
+	for _, other := range []kind{kindUser, kindGroup} {
+		if r.managedAs(other) {
+			return connectors.ConfigError("postgres: role %q exists as a %s managed by scim-operator, not a %s", name, other, k)
+		}
+	}
+	return connectors.ConfigError("postgres: role %q exists but was not created by scim-operator, so it is left "+
+		"alone: rename or drop it, or hand it over with COMMENT ON ROLE ... IS '%s'", name, mark(k, ""))
+}
+
+// validName refuses names that PostgreSQL would change or reject before looking at them.
+func validName(name string) error {
+	switch {
+	case name == "":
+		return errors.New("postgres: empty role name")
+	case len(name) > 63:
+		// The server would silently truncate it to NAMEDATALEN-1 bytes and never find it again.
+		return fmt.Errorf("postgres: role name %q is longer than 63 bytes", name)
+	case strings.ContainsRune(name, 0) || !utf8.ValidString(name):
+		return fmt.Errorf("postgres: role name %q has a NUL byte or is not UTF-8", name)
+	}
+	return nil
+}
+
+// ident quotes a role name as an identifier: in double quotes, with each double quote doubled.
+func ident(name string) string { return pgx.Identifier{name}.Sanitize() }
+
+// literal quotes s as a string literal, for the statements that take no parameters (PASSWORD
+// of CREATE/ALTER ROLE, COMMENT ON). It uses the escape-string form E'...' with every
+// backslash and single quote doubled: inside an E-string those two are the only characters
+// with a meaning, so the result is one literal whatever standard_conforming_strings says.
+// NUL and invalid UTF-8 are refused: pgx always speaks UTF-8, where no byte of a multibyte
+// character is a quote or a backslash, so no encoding trick can end the literal early.
+func literal(s string) (string, error) {
+	if strings.ContainsRune(s, 0) || !utf8.ValidString(s) {
+		return "", errors.New("postgres: string has a NUL byte or is not UTF-8")
+	}
+	s = strings.ReplaceAll(s, `\`, `\\`)
+	s = strings.ReplaceAll(s, `'`, `''`)
+	return "E'" + s + "'", nil
+}
+
+// setMark comments the role with the operator's mark unless it already carries exactly it.
+func setMark(ctx context.Context, tx pgx.Tx, name string, r role, k kind, id string) error {
+	want := mark(k, id)
+	if r.exists && r.comment == want {
+		return nil
+	}
+	lit, err := literal(want)
+	if err != nil {
+		return err
+	}
+	if _, err := tx.Exec(ctx, "COMMENT ON ROLE "+ident(name)+" IS "+lit); err != nil {
+		return fmt.Errorf("postgres: marking role %q: %w", name, err)
+	}
+	return nil
+}
+
+// rename renames the operator's role from to to, when the resource was renamed: only when from
+// is a role of kind k it manages and no role is named to yet. Otherwise it does nothing and
+// the caller makes the role named to match. (Renaming clears only MD5 passwords, which are
+// salted with the name; SCRAM ones survive.)
+func rename(ctx context.Context, tx pgx.Tx, from, to string, k kind) error {
+	if from == "" || from == to || validName(from) != nil {
+		return nil
+	}
+	old, err := lookupRole(ctx, tx, from)
+	if err != nil || !old.managedAs(k) {
+		return err
+	}
+	cur, err := lookupRole(ctx, tx, to)
+	if err != nil || cur.exists {
+		return err
+	}
+	if _, err := tx.Exec(ctx, "ALTER ROLE "+ident(from)+" RENAME TO "+ident(to)); err != nil {
+		return fmt.Errorf("postgres: renaming role %q to %q: %w", from, to, err)
+	}
+	return nil
+}
+
+// deleteRole drops the operator's role of kind k; a missing role is not an error. DROP ROLE
+// fails while the role owns objects or holds privileges in some database: that error is
+// returned as it is (it is not reassigned or dropped here) and shows on the resource, until an
+// administrator runs REASSIGN OWNED / DROP OWNED.
+func (c *client) deleteRole(ctx context.Context, name string, k kind) error {
+	if err := validName(name); err != nil {
+		return err
+	}
+	return c.inTx(ctx, func(tx pgx.Tx) error {
+		r, err := lookupRole(ctx, tx, name)
+		if err != nil {
+			return err
+		}
+		if err := owned(name, r, k); err != nil || !r.exists {
+			return err
+		}
+		_, err = tx.Exec(ctx, "DROP ROLE IF EXISTS "+ident(name))
+		var pgErr *pgconn.PgError
+		if errors.As(err, &pgErr) && pgErr.Code == "2BP01" { // dependent_objects_still_exist
+			return fmt.Errorf("postgres: role %q still owns objects or holds privileges "+
+				"(reassign or drop them with REASSIGN OWNED / DROP OWNED): %w", name, err)
+		}
+		if err != nil {
+			return fmt.Errorf("postgres: dropping role %q: %w", name, err)
+		}
+		return nil
+	})
+}

@@ -1,0 +1,96 @@
+package postgres
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/scim-operator/scim-operator/connectors"
+)
+
+// ObserveUser finds the LOGIN role named u.UserName. UpToDate compares the login state only: a
+// password cannot be compared, since the server keeps just a salted verifier of it.
+func (c *client) ObserveUser(ctx context.Context, u connectors.User) (connectors.Observation, error) {
+	if err := validName(u.UserName); err != nil {
+		return connectors.Observation{}, err
+	}
+	r, err := lookupRole(ctx, c.pool, u.UserName)
+	if err != nil {
+		return connectors.Observation{}, classify(err)
+	}
+	if err := owned(u.UserName, r, kindUser); err != nil || !r.exists {
+		return connectors.Observation{}, err
+	}
+	return connectors.Observation{Exists: true, ExternalID: u.UserName, UpToDate: r.login == u.Active}, nil
+}
+
+// CreateUser creates the role, or brings the operator's existing role in line.
+func (c *client) CreateUser(ctx context.Context, u connectors.User) (string, error) {
+	if err := validName(u.UserName); err != nil {
+		return "", err
+	}
+	err := c.inTx(ctx, func(tx pgx.Tx) error { return ensureUser(ctx, tx, u) })
+	if err != nil {
+		return "", err
+	}
+	return u.UserName, nil
+}
+
+// UpdateUser renames the role when the userName changed, then brings it in line with u.
+func (c *client) UpdateUser(ctx context.Context, u connectors.User, externalID string) error {
+	if err := validName(u.UserName); err != nil {
+		return err
+	}
+	return c.inTx(ctx, func(tx pgx.Tx) error {
+		if err := rename(ctx, tx, externalID, u.UserName, kindUser); err != nil {
+			return err
+		}
+		return ensureUser(ctx, tx, u)
+	})
+}
+
+// DeleteUser drops the role; see deleteRole.
+func (c *client) DeleteUser(ctx context.Context, u connectors.User, externalID string) error {
+	name := externalID
+	if name == "" {
+		name = u.UserName
+	}
+	return c.deleteRole(ctx, name, kindUser)
+}
+
+// ensureUser creates or alters the role to be LOGIN exactly when u is active, with u's password
+// when one is set. The statement holds the password, so it is never logged, and pgx puts no SQL
+// text in its errors.
+func ensureUser(ctx context.Context, tx pgx.Tx, u connectors.User) error {
+	r, err := lookupRole(ctx, tx, u.UserName)
+	if err != nil {
+		return err
+	}
+	if err := owned(u.UserName, r, kindUser); err != nil {
+		return err
+	}
+	verb := "CREATE"
+	if r.exists {
+		verb = "ALTER"
+	}
+	stmt := verb + " ROLE " + ident(u.UserName) + " NOLOGIN"
+	if u.Active {
+		stmt = verb + " ROLE " + ident(u.UserName) + " LOGIN"
+	}
+	if u.Password != nil {
+		lit, err := literal(*u.Password)
+		if err != nil {
+			return fmt.Errorf("postgres: password of %q: %w", u.UserName, err)
+		}
+		stmt += " PASSWORD " + lit
+	}
+	// An existing role whose login state is right and whose password is not being set needs
+	// no ALTER.
+	if !r.exists || r.login != u.Active || u.Password != nil {
+		if _, err := tx.Exec(ctx, stmt); err != nil {
+			return fmt.Errorf("postgres: %s ROLE %q: %w", verb, u.UserName, err)
+		}
+	}
+	return setMark(ctx, tx, u.UserName, r, kindUser, u.ID)
+}
