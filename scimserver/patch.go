@@ -73,6 +73,9 @@ func (s *Server) patchUser(w http.ResponseWriter, r *http.Request, t tenant.Tena
 		if err != nil {
 			return err
 		}
+		if u, err = s.awaitOutcome(r, t, u); err != nil {
+			return err
+		}
 		if !wantsRepresentation(r, t) {
 			w.Header().Set("ETag", resource.Version{Generation: u.Generation}.ETag())
 			w.WriteHeader(http.StatusNoContent)

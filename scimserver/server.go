@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/go-logr/logr"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/scim-operator/scim-operator/internal/oauth"
 	"github.com/scim-operator/scim-operator/internal/schema"
@@ -54,6 +55,8 @@ var DefaultOptions = Options{MaxBodyBytes: 1 << 20, DefaultPageSize: 100, MaxPag
 // Deps are what the server is built on.
 type Deps struct {
 	Store *store.Store
+	// Cache reads ScimApps, to wait for their outcome when they ask for it.
+	Cache client.Reader
 	Auth  *tenant.Authenticator
 	// Tokens issues access tokens at the OAuth token endpoint; nil serves no token endpoint.
 	Tokens     *oauth.Issuer
@@ -66,6 +69,7 @@ type Deps struct {
 // Server serves the SCIM API.
 type Server struct {
 	store      *store.Store
+	cache      client.Reader
 	auth       *tenant.Authenticator
 	extensions *store.ExtensionsInUse
 	log, audit logr.Logger
@@ -90,7 +94,7 @@ func New(d Deps, opts Options) *Server {
 	if opts.FailedAuthBurst == 0 {
 		opts.FailedAuthBurst, opts.FailedAuthPerSecond = DefaultOptions.FailedAuthBurst, DefaultOptions.FailedAuthPerSecond
 	}
-	s := &Server{store: d.Store, auth: d.Auth, extensions: d.Extensions, log: d.Log, audit: d.Audit, opts: opts,
+	s := &Server{store: d.Store, cache: d.Cache, auth: d.Auth, extensions: d.Extensions, log: d.Log, audit: d.Audit, opts: opts,
 		mux: http.NewServeMux(), failures: newFailedLogins(opts.FailedAuthBurst, opts.FailedAuthPerSecond),
 		features: features{bulk: true, patch: true, filter: true, sort: true}}
 	s.routes()

@@ -40,6 +40,9 @@ func (s *Server) createUser(w http.ResponseWriter, r *http.Request, t tenant.Ten
 	if err != nil {
 		return err
 	}
+	if u, err = s.awaitOutcome(r, t, u); err != nil {
+		return err
+	}
 	return s.writeUser(w, r, t, http.StatusCreated, u)
 }
 
@@ -50,6 +53,9 @@ func (s *Server) replaceUser(w http.ResponseWriter, r *http.Request, t tenant.Te
 	}
 	u, err := s.store.ReplaceUser(r.Context(), t.Namespace, r.PathValue("id"), in.Spec, in.Password, userIfMatch(r))
 	if err != nil {
+		return err
+	}
+	if u, err = s.awaitOutcome(r, t, u); err != nil {
 		return err
 	}
 	return s.writeUser(w, r, t, http.StatusOK, u)

@@ -225,6 +225,13 @@ type ScimAppSpec struct {
 	// +optional
 	ProvisionGroups bool `json:"provisionGroups,omitempty"`
 
+	// waitForOutcome makes SCIM writes of users this app receives wait, up to this long, for
+	// the app's outcome: the response then reports success, or the app's error as 502 (see
+	// docs/connectors.md). Omitted or zero: answer at once; the outcome appears later in the
+	// provisioning extension. At most 30s.
+	// +optional
+	WaitForOutcome *metav1.Duration `json:"waitForOutcome,omitempty"`
+
 	// resyncPeriod is how often every account is compared with the app, repairing changes made
 	// there; 10m when omitted.
 	// +optional

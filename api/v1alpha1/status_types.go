@@ -59,6 +59,15 @@ type AppProvisioningStatus struct {
 	// +optional
 	LastSyncTime *metav1.Time `json:"lastSyncTime,omitempty"`
 
+	// observedGeneration is the generation of the resource this result is for.
+	// +optional
+	ObservedGeneration int64 `json:"observedGeneration,omitempty"`
+
+	// passwordChanged is the password change (the user's password-changed annotation) last
+	// pushed to the app.
+	// +optional
+	PasswordChanged string `json:"passwordChanged,omitempty"`
+
 	// failureCount counts consecutive failed attempts; it resets on success.
 	// +optional
 	// +kubebuilder:validation:Minimum=0

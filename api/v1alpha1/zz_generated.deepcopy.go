@@ -393,6 +393,11 @@ func (in *ScimAppSpec) DeepCopyInto(out *ScimAppSpec) {
 			(*out)[key] = val
 		}
 	}
+	if in.WaitForOutcome != nil {
+		in, out := &in.WaitForOutcome, &out.WaitForOutcome
+		*out = new(v1.Duration)
+		**out = **in
+	}
 	if in.ResyncPeriod != nil {
 		in, out := &in.ResyncPeriod, &out.ResyncPeriod
 		*out = new(v1.Duration)

@@ -179,7 +179,7 @@ func New(ctx context.Context, cfg *rest.Config, opts Options, log logr.Logger) (
 		audit = *opts.Audit
 	}
 	api := scimserver.New(scimserver.Deps{
-		Store: st, Auth: auth, Tokens: tokens, Extensions: extensions, Log: log.WithName("scim"), Audit: audit,
+		Store: st, Cache: mgr.GetClient(), Auth: auth, Tokens: tokens, Extensions: extensions, Log: log.WithName("scim"), Audit: audit,
 	}, opts.SCIM)
 
 	ln, err := net.Listen("tcp", opts.SCIMAddr)

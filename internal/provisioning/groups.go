@@ -43,7 +43,7 @@ func (p *Provisioner) groupInApp(ctx context.Context, app *scimv1.ScimApp, g *sc
 	}
 	if !appReady(app) {
 		err := fmt.Errorf("the app is not ready: %s", readyMessage(app))
-		result(&g.Status.Apps, app.Name, scimv1.ProvisioningPending, "", err)
+		result(&g.Status.Apps, g.Generation, app.Name, scimv1.ProvisioningPending, "", err)
 		return err
 	}
 	cl, err := p.Connect(ctx, app)
@@ -56,7 +56,7 @@ func (p *Provisioner) groupInApp(ctx context.Context, app *scimv1.ScimApp, g *sc
 		if connectors.IsConfig(err) {
 			p.Forget(app)
 		}
-		result(&g.Status.Apps, app.Name, scimv1.ProvisioningFailed, "", err)
+		result(&g.Status.Apps, g.Generation, app.Name, scimv1.ProvisioningFailed, "", err)
 	}
 	return err
 }
@@ -86,7 +86,7 @@ func (p *Provisioner) syncGroup(ctx context.Context, cl connectors.Client, app *
 			return err
 		}
 	}
-	result(&g.Status.Apps, app.Name, scimv1.ProvisioningProvisioned, externalID, nil)
+	result(&g.Status.Apps, g.Generation, app.Name, scimv1.ProvisioningProvisioned, externalID, nil)
 	return nil
 }
 

@@ -47,6 +47,11 @@ func (p *Provisioner) Forget(app *scimv1.ScimApp) { p.conns.forget(app) }
 
 // Assigned reports whether app receives user u.
 func (p *Provisioner) Assigned(ctx context.Context, app *scimv1.ScimApp, u *scimv1.ScimUser) (bool, error) {
+	return Assigned(ctx, p.Store, app, u)
+}
+
+// Assigned reports whether app receives user u, reading groups through st.
+func Assigned(ctx context.Context, st *store.Store, app *scimv1.ScimApp, u *scimv1.ScimUser) (bool, error) {
 	a := app.Spec.Assignment
 	switch {
 	case a.Selector != nil:
@@ -56,12 +61,12 @@ func (p *Provisioner) Assigned(ctx context.Context, app *scimv1.ScimApp, u *scim
 		}
 		return sel.Matches(labels.Set(u.Labels)), nil
 	case len(a.Groups) > 0:
-		names, err := p.Store.GroupsOf(ctx, u.Namespace, u.Name)
+		names, err := st.GroupsOf(ctx, u.Namespace, u.Name)
 		if err != nil {
 			return false, err
 		}
 		for _, name := range names {
-			g, err := p.Store.Group(ctx, u.Namespace, name)
+			g, err := st.Group(ctx, u.Namespace, name)
 			if err != nil {
 				continue // a shard outlived its group
 			}
@@ -91,9 +96,9 @@ func appReady(app *scimv1.ScimApp) bool {
 }
 
 // result records the outcome of one app in a resource's status list.
-func result(list *[]scimv1.AppProvisioningStatus, name string, state scimv1.ProvisioningState, externalID string, err error) {
+func result(list *[]scimv1.AppProvisioningStatus, generation int64, name string, state scimv1.ProvisioningState, externalID string, err error) {
 	now := metav1.Now()
-	entry := scimv1.AppProvisioningStatus{Name: name, State: state, ExternalID: externalID, LastSyncTime: &now}
+	entry := scimv1.AppProvisioningStatus{Name: name, State: state, ExternalID: externalID, LastSyncTime: &now, ObservedGeneration: generation}
 	i := slices.IndexFunc(*list, func(s scimv1.AppProvisioningStatus) bool { return s.Name == name })
 	if err != nil {
 		entry.State = scimv1.ProvisioningFailed

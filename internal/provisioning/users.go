@@ -7,6 +7,7 @@ import (
 
 	scimv1 "github.com/scim-operator/scim-operator/api/v1alpha1"
 	"github.com/scim-operator/scim-operator/connectors"
+	"github.com/scim-operator/scim-operator/internal/store"
 )
 
 // Outcome sums up what provisioning a resource into every app achieved.
@@ -104,7 +105,7 @@ func hasApp(apps []scimv1.ScimApp, name string) bool {
 func (p *Provisioner) userInApp(ctx context.Context, app *scimv1.ScimApp, u *scimv1.ScimUser, deleting bool) error {
 	assigned, err := p.Assigned(ctx, app, u)
 	if err != nil {
-		result(&u.Status.Apps, app.Name, scimv1.ProvisioningFailed, "", err)
+		result(&u.Status.Apps, u.Generation, app.Name, scimv1.ProvisioningFailed, "", err)
 		return err
 	}
 	want := desired(app, u, assigned, deleting)
@@ -113,7 +114,7 @@ func (p *Provisioner) userInApp(ctx context.Context, app *scimv1.ScimApp, u *sci
 	}
 	if !appReady(app) {
 		err := fmt.Errorf("the app is not ready: %s", readyMessage(app))
-		result(&u.Status.Apps, app.Name, scimv1.ProvisioningPending, "", err)
+		result(&u.Status.Apps, u.Generation, app.Name, scimv1.ProvisioningPending, "", err)
 		return err
 	}
 	cl, err := p.Connect(ctx, app)
@@ -127,7 +128,7 @@ func (p *Provisioner) userInApp(ctx context.Context, app *scimv1.ScimApp, u *sci
 		if connectors.IsConfig(err) {
 			p.Forget(app)
 		}
-		result(&u.Status.Apps, app.Name, scimv1.ProvisioningFailed, "", err)
+		result(&u.Status.Apps, u.Generation, app.Name, scimv1.ProvisioningFailed, "", err)
 	}
 	return err
 }
@@ -147,18 +148,23 @@ func (p *Provisioner) syncUser(ctx context.Context, cl connectors.Client, app *s
 		if u.DeletionTimestamp != nil || !hasEntryAssigned(app, u) {
 			remove(&u.Status.Apps, app.Name)
 		} else {
-			result(&u.Status.Apps, app.Name, scimv1.ProvisioningDeprovisioned, "", nil)
+			result(&u.Status.Apps, u.Generation, app.Name, scimv1.ProvisioningDeprovisioned, "", nil)
 		}
 		return nil
 	}
 	cu.Active = want == activeAccount
 	externalID := obs.ExternalID
+	// Apps cannot be asked what password an account has: a changed password is pushed when
+	// the user's password-changed mark differs from the one last pushed.
+	passwordChanged := u.Annotations[store.PasswordChangedAnnotation]
+	previous := find(u.Status.Apps, app.Name)
+	passwordPending := cu.Password != nil && (previous == nil || previous.PasswordChanged != passwordChanged)
 	switch {
 	case !obs.Exists:
 		if externalID, err = cl.CreateUser(ctx, cu); err != nil {
 			return err
 		}
-	case !obs.UpToDate:
+	case !obs.UpToDate || passwordPending:
 		if err := cl.UpdateUser(ctx, cu, externalID); err != nil {
 			return err
 		}
@@ -167,7 +173,8 @@ func (p *Provisioner) syncUser(ctx context.Context, cl connectors.Client, app *s
 	if want == disabledAccount {
 		state = scimv1.ProvisioningDisabled
 	}
-	result(&u.Status.Apps, app.Name, state, externalID, nil)
+	result(&u.Status.Apps, u.Generation, app.Name, state, externalID, nil)
+	find(u.Status.Apps, app.Name).PasswordChanged = passwordChanged
 	return nil
 }
 

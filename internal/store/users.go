@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -112,8 +113,22 @@ func (s *Store) ReplaceUser(ctx context.Context, ns, id string, spec scimv1.Scim
 		if err := s.writePassword(ctx, &u, *password); err != nil {
 			return nil, err
 		}
+		if err := s.notePasswordChange(ctx, &u); err != nil {
+			return nil, err
+		}
 	}
 	return &u, nil
+}
+
+// PasswordChangedAnnotation records when a user's password last changed: the password lives
+// in a Secret the operator does not watch, and this change to the user is what tells the
+// provisioning controller to push the new password to the apps.
+const PasswordChangedAnnotation = "scim.scim-operator.io/password-changed"
+
+func (s *Store) notePasswordChange(ctx context.Context, u *scimv1.ScimUser) error {
+	before := u.DeepCopy()
+	metav1.SetMetaDataAnnotation(&u.ObjectMeta, PasswordChangedAnnotation, time.Now().UTC().Format(time.RFC3339Nano))
+	return fromAPI(s.client.Patch(ctx, u, client.MergeFrom(before)))
 }
 
 // DeleteUser deletes user id, its password Secret, its userName claim and its memberships.
