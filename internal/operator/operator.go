@@ -26,6 +26,7 @@ import (
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
 	scimv1 "github.com/scim-operator/scim-operator/api/v1alpha1"
+	_ "github.com/scim-operator/scim-operator/connectors/all" // the built-in connectors
 	"github.com/scim-operator/scim-operator/controllers"
 	"github.com/scim-operator/scim-operator/internal/idptoken"
 	"github.com/scim-operator/scim-operator/internal/oauth"
