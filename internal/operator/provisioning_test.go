@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -72,10 +73,14 @@ func (a *legacyApp) serve(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
+// account returns a copy of an account, or nil.
 func (a *legacyApp) account(login string) map[string]any {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	return a.accounts[login]
+	if a.accounts[login] == nil {
+		return nil
+	}
+	return maps.Clone(a.accounts[login])
 }
 
 func (a *legacyApp) setDown(down bool) {
