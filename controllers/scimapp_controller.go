@@ -51,7 +51,7 @@ func (r *ScimAppReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ct
 	}
 	now := metav1.Now()
 	app.Status.LastFullSync = &now
-	r.recordTransition(before, &app)
+	recordReadyTransition(r.Events, &app, before.Status.Conditions, app.Status.Conditions)
 
 	if err := client.IgnoreNotFound(r.Client.Status().Patch(ctx, &app, client.MergeFrom(before))); err != nil {
 		return ctrl.Result{}, err
@@ -112,20 +112,6 @@ func (r *ScimAppReconciler) count(ctx context.Context, app *scimv1.ScimApp) erro
 		}
 	}
 	return nil
-}
-
-// recordTransition emits an event when the app becomes ready or stops being ready.
-func (r *ScimAppReconciler) recordTransition(before, after *scimv1.ScimApp) {
-	was := meta.FindStatusCondition(before.Status.Conditions, scimv1.ConditionReady)
-	now := meta.FindStatusCondition(after.Status.Conditions, scimv1.ConditionReady)
-	if r.Events == nil || now == nil || was != nil && was.Status == now.Status && was.Reason == now.Reason {
-		return
-	}
-	kind := "Normal"
-	if now.Status != metav1.ConditionTrue {
-		kind = "Warning"
-	}
-	r.Events.Eventf(after, nil, kind, now.Reason, "Check", "%s", now.Message)
 }
 
 // SetupWithManager registers the reconciler.

@@ -6,6 +6,7 @@ import (
 
 	apiequality "k8s.io/apimachinery/pkg/api/equality"
 	"k8s.io/apimachinery/pkg/api/meta"
+	"k8s.io/client-go/tools/events"
 	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
 	"sigs.k8s.io/controller-runtime/pkg/event"
@@ -28,6 +29,7 @@ type ScimGroupReconciler struct {
 	Client      client.Client
 	Store       *store.Store
 	Provisioner *provisioning.Provisioner
+	Events      events.EventRecorder
 }
 
 // +kubebuilder:rbac:groups=scim.scim-operator.io,resources=scimgroups,verbs=get;list;watch;create;update;patch;delete
@@ -75,6 +77,7 @@ func (r *ScimGroupReconciler) Reconcile(ctx context.Context, req ctrl.Request) (
 		outcome = r.Provisioner.Group(ctx, &g, apps, false)
 		setProvisioningConditions(&g.Status.ResourceStatus, g.Generation, outcome)
 	}
+	recordReadyTransition(r.Events, &g, before.Status.Conditions, g.Status.Conditions)
 	if err := patchStatus(ctx, r.Client, &g, before, statusChanged(before.Status, g.Status)); err != nil {
 		return ctrl.Result{}, err
 	}

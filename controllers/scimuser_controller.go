@@ -6,6 +6,7 @@ import (
 
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/tools/events"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
@@ -25,6 +26,7 @@ const Finalizer = "scim.scim-operator.io/deprovision"
 type ScimUserReconciler struct {
 	Client      client.Client
 	Provisioner *provisioning.Provisioner
+	Events      events.EventRecorder
 }
 
 // +kubebuilder:rbac:groups=scim.scim-operator.io,resources=scimusers,verbs=get;list;watch;create;update;patch;delete
@@ -62,6 +64,7 @@ func (r *ScimUserReconciler) Reconcile(ctx context.Context, req ctrl.Request) (c
 		outcome = r.Provisioner.User(ctx, &u, apps, false)
 		setProvisioningConditions(&u.Status.ResourceStatus, u.Generation, outcome)
 	}
+	recordReadyTransition(r.Events, &u, before.Status.Conditions, u.Status.Conditions)
 	if err := patchStatus(ctx, r.Client, &u, before, statusChanged(before.Status, u.Status)); err != nil {
 		return ctrl.Result{}, err
 	}

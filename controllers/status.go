@@ -9,6 +9,8 @@ import (
 	apiequality "k8s.io/apimachinery/pkg/api/equality"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/client-go/tools/events"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
@@ -86,4 +88,19 @@ func olderThan(a, b client.Object) bool {
 		return ta.Before(&tb)
 	}
 	return a.GetName() < b.GetName()
+}
+
+// recordReadyTransition emits an event when Ready changes: Normal when it becomes True,
+// Warning otherwise. Messages come from conditions, which never hold secrets.
+func recordReadyTransition(rec events.EventRecorder, obj runtime.Object, before, after []metav1.Condition) {
+	was := meta.FindStatusCondition(before, scimv1.ConditionReady)
+	now := meta.FindStatusCondition(after, scimv1.ConditionReady)
+	if rec == nil || now == nil || was != nil && was.Status == now.Status && was.Reason == now.Reason {
+		return
+	}
+	kind := "Normal"
+	if now.Status != metav1.ConditionTrue {
+		kind = "Warning"
+	}
+	rec.Eventf(obj, nil, kind, now.Reason, "Reconcile", "%s", now.Message)
 }

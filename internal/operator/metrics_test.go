@@ -62,3 +62,27 @@ func TestRequestMetricsCountByMethodEndpointAndStatus(t *testing.T) {
 		t.Error("an id is a label value")
 	}
 }
+
+// counterValue reads a counter with exactly these labels from the metrics registry.
+func counterValue(t *testing.T, name string, want map[string]string) float64 {
+	t.Helper()
+	families, err := crmetrics.Registry.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range families {
+		if f.GetName() != name {
+			continue
+		}
+	metrics:
+		for _, m := range f.Metric {
+			for _, l := range m.Label {
+				if v, ok := want[l.GetName()]; ok && v != l.GetValue() {
+					continue metrics
+				}
+			}
+			return m.GetCounter().GetValue()
+		}
+	}
+	return 0
+}

@@ -134,13 +134,14 @@ func New(ctx context.Context, cfg *rest.Config, opts Options, log logr.Logger) (
 	}
 	st := store.New(mgr.GetClient(), live)
 	prov := &provisioning.Provisioner{Client: mgr.GetClient(), Reader: mgr.GetAPIReader(), Store: st}
-	if err := (&controllers.ScimUserReconciler{Client: mgr.GetClient(), Provisioner: prov}).SetupWithManager(mgr); err != nil {
+	events := mgr.GetEventRecorder("scim-operator")
+	if err := (&controllers.ScimUserReconciler{Client: mgr.GetClient(), Provisioner: prov, Events: events}).SetupWithManager(mgr); err != nil {
 		return nil, fmt.Errorf("setting up the ScimUser controller: %w", err)
 	}
-	if err := (&controllers.ScimGroupReconciler{Client: mgr.GetClient(), Store: st, Provisioner: prov}).SetupWithManager(mgr); err != nil {
+	if err := (&controllers.ScimGroupReconciler{Client: mgr.GetClient(), Store: st, Provisioner: prov, Events: events}).SetupWithManager(mgr); err != nil {
 		return nil, fmt.Errorf("setting up the ScimGroup controller: %w", err)
 	}
-	if err := (&controllers.ScimAppReconciler{Client: mgr.GetClient(), Provisioner: prov, Events: mgr.GetEventRecorder("scim-operator")}).SetupWithManager(mgr); err != nil {
+	if err := (&controllers.ScimAppReconciler{Client: mgr.GetClient(), Provisioner: prov, Events: events}).SetupWithManager(mgr); err != nil {
 		return nil, fmt.Errorf("setting up the ScimApp controller: %w", err)
 	}
 	if err := mgr.AddHealthzCheck("ping", healthz.Ping); err != nil {

@@ -16,6 +16,9 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 
+	eventsv1 "k8s.io/api/events/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
 	scimv1 "github.com/scim-operator/scim-operator/api/v1alpha1"
 )
 
@@ -179,6 +182,18 @@ func TestProvisioningThroughAWebhook(t *testing.T) {
 	if state := provisioningState(call(t, token, http.MethodGet, "/Users/"+id, nil).body, "legacy"); state != "Failed" {
 		t.Errorf("state while the app is down: %q", state)
 	}
+	eventually(t, func() error {
+		var evs eventsv1.EventList
+		if err := k8s.List(context.Background(), &evs, client.InNamespace(ns)); err != nil {
+			return err
+		}
+		for _, e := range evs.Items {
+			if e.Regarding.Name == id && e.Reason == "ProvisioningFailed" && e.Type == "Warning" {
+				return nil
+			}
+		}
+		return fmt.Errorf("no ProvisioningFailed event for the user among %d events", len(evs.Items))
+	})
 	app.setDown(false)
 	eventually(t, func() error {
 		if acct := app.account("grace"); acct["name"] != "Grace H." {
@@ -201,6 +216,11 @@ func TestProvisioningThroughAWebhook(t *testing.T) {
 		}
 		return nil
 	})
+
+	// The metrics endpoint counts the app's operations.
+	if n := counterValue(t, "scim_provisioning_operations_total", map[string]string{"namespace": ns, "app": "legacy", "operation": "create_user", "outcome": "success"}); n < 1 {
+		t.Errorf("create_user successes counted: %v", n)
+	}
 
 	// kubectl get scimapps counts the account.
 	eventually(t, func() error {

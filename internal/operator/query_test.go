@@ -175,11 +175,11 @@ func TestGroupQueriesAsEntraSendsThem(t *testing.T) {
 		t.Errorf("GET excludedAttributes=members: %s", byID.raw)
 	}
 	for filter, want := range map[string]float64{
-		fmt.Sprintf(`members[value eq "%s"]`, u[0]):                1,
-		fmt.Sprintf(`members[value eq "%s"]`, u[1]):                0,
+		fmt.Sprintf(`members[value eq "%s"]`, u[0]):                      1,
+		fmt.Sprintf(`members[value eq "%s"]`, u[1]):                      0,
 		fmt.Sprintf(`id eq "%s" and members.value eq "%s"`, group, u[0]): 1,
-		`externalId eq "g-ext"`: 1,
-		`displayName sw "S"`:    2,
+		`externalId eq "g-ext"`:                                          1,
+		`displayName sw "S"`:                                             2,
 	} {
 		if res := get(t, token, "/Groups", url.Values{"filter": {filter}}).expect(t, http.StatusOK); res.body["totalResults"] != want {
 			t.Errorf("%s: totalResults %v, want %v", filter, res.body["totalResults"], want)

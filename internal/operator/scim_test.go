@@ -20,10 +20,10 @@ import (
 // oktaCreateUser is the body Okta sends to create a user: with a password and an empty groups.
 func oktaCreateUser(userName string) map[string]any {
 	return map[string]any{
-		"schemas":  []string{resource.UserSchema, resource.EnterpriseUserSchema},
-		"userName": userName,
-		"name":     map[string]any{"givenName": "Ada", "familyName": "Lovelace"},
-		"emails":   []map[string]any{{"primary": true, "value": userName, "type": "work"}},
+		"schemas":     []string{resource.UserSchema, resource.EnterpriseUserSchema},
+		"userName":    userName,
+		"name":        map[string]any{"givenName": "Ada", "familyName": "Lovelace"},
+		"emails":      []map[string]any{{"primary": true, "value": userName, "type": "work"}},
 		"displayName": "Ada Lovelace",
 		"locale":      "en-US",
 		"externalId":  "00u1abcd",

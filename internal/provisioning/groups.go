@@ -62,13 +62,13 @@ func (p *Provisioner) groupInApp(ctx context.Context, app *scimv1.ScimApp, g *sc
 }
 
 func (p *Provisioner) syncGroup(ctx context.Context, cl connectors.Client, app *scimv1.ScimApp, g *scimv1.ScimGroup, cg connectors.Group, deleting bool) error {
-	obs, err := cl.ObserveGroup(ctx, cg)
+	obs, err := measure(app, "observe_group", func() (connectors.Observation, error) { return cl.ObserveGroup(ctx, cg) })
 	if err != nil {
 		return err
 	}
 	if deleting {
 		if obs.Exists {
-			if err := cl.DeleteGroup(ctx, cg, obs.ExternalID); err != nil {
+			if err := measureErr(app, "delete_group", func() error { return cl.DeleteGroup(ctx, cg, obs.ExternalID) }); err != nil {
 				return err
 			}
 		}
@@ -78,11 +78,11 @@ func (p *Provisioner) syncGroup(ctx context.Context, cl connectors.Client, app *
 	externalID := obs.ExternalID
 	switch {
 	case !obs.Exists:
-		if externalID, err = cl.CreateGroup(ctx, cg); err != nil {
+		if externalID, err = measure(app, "create_group", func() (string, error) { return cl.CreateGroup(ctx, cg) }); err != nil {
 			return err
 		}
 	case !obs.UpToDate:
-		if err := cl.UpdateGroup(ctx, cg, externalID); err != nil {
+		if err := measureErr(app, "update_group", func() error { return cl.UpdateGroup(ctx, cg, externalID) }); err != nil {
 			return err
 		}
 	}

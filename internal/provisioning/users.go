@@ -135,13 +135,13 @@ func (p *Provisioner) userInApp(ctx context.Context, app *scimv1.ScimApp, u *sci
 
 // syncUser observes the account by its stable key and creates, updates or deletes it.
 func (p *Provisioner) syncUser(ctx context.Context, cl connectors.Client, app *scimv1.ScimApp, u *scimv1.ScimUser, cu connectors.User, want desiredAccount) error {
-	obs, err := cl.ObserveUser(ctx, cu)
+	obs, err := measure(app, "observe_user", func() (connectors.Observation, error) { return cl.ObserveUser(ctx, cu) })
 	if err != nil {
 		return err
 	}
 	if want == noAccount {
 		if obs.Exists {
-			if err := cl.DeleteUser(ctx, cu, obs.ExternalID); err != nil {
+			if err := measureErr(app, "delete_user", func() error { return cl.DeleteUser(ctx, cu, obs.ExternalID) }); err != nil {
 				return err
 			}
 		}
@@ -161,11 +161,11 @@ func (p *Provisioner) syncUser(ctx context.Context, cl connectors.Client, app *s
 	passwordPending := cu.Password != nil && (previous == nil || previous.PasswordChanged != passwordChanged)
 	switch {
 	case !obs.Exists:
-		if externalID, err = cl.CreateUser(ctx, cu); err != nil {
+		if externalID, err = measure(app, "create_user", func() (string, error) { return cl.CreateUser(ctx, cu) }); err != nil {
 			return err
 		}
 	case !obs.UpToDate || passwordPending:
-		if err := cl.UpdateUser(ctx, cu, externalID); err != nil {
+		if err := measureErr(app, "update_user", func() error { return cl.UpdateUser(ctx, cu, externalID) }); err != nil {
 			return err
 		}
 	}
