@@ -46,10 +46,10 @@ func (o *Outcome) fail(app string, err error) {
 type desiredAccount int
 
 const (
-	noAccount      desiredAccount = iota // none: delete it if it exists
-	activeAccount                        // exists and enabled
-	disabledAccount                      // exists and disabled
-	leaveAlone                           // not the app's business (never provisioned there)
+	noAccount       desiredAccount = iota // none: delete it if it exists
+	activeAccount                         // exists and enabled
+	disabledAccount                       // exists and disabled
+	leaveAlone                            // not the app's business (never provisioned there)
 )
 
 func desired(app *scimv1.ScimApp, u *scimv1.ScimUser, assigned, deleting bool) desiredAccount {

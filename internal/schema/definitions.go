@@ -21,9 +21,9 @@ var (
 	writeOnly  option = func(a *Attribute) { a.Mutability = WriteOnly; a.Returned = ReturnedNever }
 	always     option = func(a *Attribute) { a.Returned = ReturnedAlways }
 	unique     option = func(a *Attribute) { a.Uniqueness = "server" }
-	references = func(types ...string) option { return func(a *Attribute) { a.ReferenceTypes = types } }
-	canonical  = func(values ...string) option { return func(a *Attribute) { a.CanonicalValues = values } }
-	subs       = func(sub ...Attribute) option { return func(a *Attribute) { a.SubAttributes = sub } }
+	references        = func(types ...string) option { return func(a *Attribute) { a.ReferenceTypes = types } }
+	canonical         = func(values ...string) option { return func(a *Attribute) { a.CanonicalValues = values } }
+	subs              = func(sub ...Attribute) option { return func(a *Attribute) { a.SubAttributes = sub } }
 )
 
 func attr(name, typ, description string, opts ...option) Attribute {

@@ -2,11 +2,11 @@ package tenant
 
 import (
 	"context"
-	"errors"
-	"time"
 	"crypto/subtle"
+	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/types"
