@@ -49,8 +49,9 @@ build: generate ## Build the operator binary.
 	go build -o $(LOCALBIN)/manager ./cmd/manager
 
 .PHONY: vet
-vet: ## go vet.
+vet: ## go vet, and gofmt must have nothing to change.
 	go vet ./...
+	@unformatted=$$(gofmt -l $$(git ls-files '*.go')); test -z "$$unformatted" || { echo "gofmt needed: $$unformatted"; exit 1; }
 
 .PHONY: manifests
 manifests: $(CONTROLLER_GEN) ## Generate CRDs and RBAC from the Go types and markers.

@@ -248,3 +248,22 @@ func TestProvisioningThroughAWebhook(t *testing.T) {
 		return nil
 	})
 }
+
+// The API server itself refuses an app with no connector or two, and other broken rules.
+func TestScimAppValidation(t *testing.T) {
+	ns, _ := newTenant(t)
+	webhook := webhookApp("http://127.0.0.1:1").Connector.Webhook
+	cases := map[string]scimv1.ScimAppSpec{
+		"no connector":                        {},
+		"two connectors":                      {Connector: scimv1.Connectors{Webhook: webhook, SCIM: &scimv1.SCIMConnector{URL: "https://app.example/scim/v2"}}},
+		"two assignments":                     {Connector: scimv1.Connectors{Webhook: webhook}, Assignment: scimv1.Assignment{All: true, Groups: []string{"x"}}},
+		"a connector URL that is not http(s)": {Connector: scimv1.Connectors{SCIM: &scimv1.SCIMConnector{URL: "ftp://app.example"}}},
+		"an unknown lifecycle":                {Connector: scimv1.Connectors{Webhook: webhook}, OnDelete: "Explode"},
+	}
+	for reason, spec := range cases {
+		app := &scimv1.ScimApp{ObjectMeta: metav1.ObjectMeta{Namespace: ns, GenerateName: "bad-"}, Spec: spec}
+		if err := k8s.Create(context.Background(), app); err == nil {
+			t.Errorf("%s: the API server accepted it", reason)
+		}
+	}
+}
