@@ -1,7 +1,5 @@
-// Package restart_test kills the operator process while it is provisioning, starts a new one,
-// and checks that the app ends with exactly one account: observing accounts by their stable
-// key makes a crash between creating an account and recording it harmless.
-package restart_test
+// Package process_test runs the manager binary as a process, as in a cluster.
+package process_test
 
 import (
 	"context"
@@ -72,6 +70,8 @@ func (a *slowApp) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
+// The operator is killed while an app creates an account, and a new one started: the app ends
+// with exactly one account, because accounts are observed by their stable key.
 func TestOperatorKilledWhileProvisioningLeavesNoDuplicate(t *testing.T) {
 	env, cfg, err := testenv.Start()
 	if err != nil {
@@ -168,10 +168,11 @@ func writeKubeconfig(t *testing.T, env *envtest.Environment) string {
 	return path
 }
 
-func startManager(t *testing.T, bin, kubeconfig string) *exec.Cmd {
+func startManager(t *testing.T, bin, kubeconfig string, extraArgs ...string) *exec.Cmd {
 	t.Helper()
-	cmd := exec.Command(bin, "--leader-elect=false", "--scim-bind-address=127.0.0.1:0",
-		"--metrics-bind-address=0", "--health-probe-bind-address=0", "--namespace=default")
+	args := append([]string{"--leader-elect=false", "--scim-bind-address=127.0.0.1:0",
+		"--metrics-bind-address=0", "--health-probe-bind-address=0", "--namespace=default"}, extraArgs...)
+	cmd := exec.Command(bin, args...)
 	cmd.Env = append(os.Environ(), "KUBECONFIG="+kubeconfig)
 	cmd.Stdout, cmd.Stderr = nil, nil
 	if err := cmd.Start(); err != nil {
