@@ -2,6 +2,7 @@ package scimserver
 
 import (
 	"encoding/base64"
+	"regexp"
 	"encoding/json"
 	"net/http"
 	"net/url"
@@ -83,6 +84,10 @@ func (s *Server) parseQuery(req searchRequest, rt *schema.ResourceType, t tenant
 	q := &query{startIndex: 1, count: defaultPage}
 	var err error
 	if req.Filter != "" {
+		if passwordFilter.MatchString(req.Filter) {
+			// A password is write-only: it can neither be returned nor searched for.
+			return nil, scimerr.InvalidFilter("password cannot be used in a filter")
+		}
 		if q.filter, err = filter.Parse(req.Filter, rt); err != nil {
 			return nil, err
 		}
@@ -136,6 +141,9 @@ func (s *Server) pageSizes(t tenant.Tenant) (defaultPage, maxPage int) {
 	}
 	return min(defaultPage, maxPage), maxPage
 }
+
+// passwordFilter finds the password attribute used in a filter.
+var passwordFilter = regexp.MustCompile(`(?i)(^|[\s(\[.:])password\s+(eq|ne|co|sw|ew|gt|ge|lt|le|pr)\b`)
 
 // cursor marks a position in the server's order (creation time, then name): the next page
 // starts after it. It stays valid as resources come and go, and never expires.
@@ -340,6 +348,10 @@ func (s *Server) listUsers(w http.ResponseWriter, r *http.Request, t tenant.Tena
 	req, err := searchFromURL(r.URL.Query())
 	if err != nil {
 		return err
+	}
+	if passwordFilter.MatchString(req.Filter) {
+		// In a URL, which proxies and logs keep (RFC 7644 §3.12 "sensitive").
+		return scimerr.New(http.StatusForbidden, scimerr.TypeSensitive, "a password must never be sent in a URL; and it cannot be searched for")
 	}
 	return searchWith(s, w, r, t, req, s.users())
 }

@@ -80,6 +80,14 @@ func TestBadQueriesAre400(t *testing.T) {
 		{"an unknown attribute to return", url.Values{"attributes": {"shoeSize"}}, "invalidValue"},
 		{"a cursor this server did not issue", url.Values{"cursor": {"garbage"}}, "invalidCursor"},
 	}
+	res := get(t, token, "/Users", url.Values{"filter": {`password eq "hunter2"`}}).expect(t, http.StatusForbidden)
+	if res.body["scimType"] != "sensitive" {
+		t.Errorf("a password in a URL: %s", res.raw)
+	}
+	search := call(t, token, http.MethodPost, "/Users/.search", map[string]any{"filter": `PASSWORD eq "hunter2"`}).expect(t, http.StatusBadRequest)
+	if search.body["scimType"] != "invalidFilter" {
+		t.Errorf("a password filter: %s", search.raw)
+	}
 	for _, c := range cases {
 		t.Run(c.reason, func(t *testing.T) {
 			res := get(t, token, "/Users", c.query).expect(t, http.StatusBadRequest)

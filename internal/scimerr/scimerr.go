@@ -60,6 +60,11 @@ func InvalidSyntax(format string, args ...any) *Error {
 	return New(http.StatusBadRequest, TypeInvalidSyntax, format, args...)
 }
 
+// InvalidFilter is a 400 for a filter that cannot be parsed or applied.
+func InvalidFilter(format string, args ...any) *Error {
+	return New(http.StatusBadRequest, TypeInvalidFilter, format, args...)
+}
+
 // InvalidValue is a 400 for a value that is missing, of the wrong type or not allowed.
 func InvalidValue(format string, args ...any) *Error {
 	return New(http.StatusBadRequest, TypeInvalidValue, format, args...)
