@@ -2,10 +2,10 @@ package scimserver
 
 import (
 	"encoding/base64"
-	"regexp"
 	"encoding/json"
 	"net/http"
 	"net/url"
+	"regexp"
 	"sort"
 	"strconv"
 	"strings"
