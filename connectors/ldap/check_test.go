@@ -9,6 +9,7 @@ import (
 
 	scimv1 "github.com/scim-operator/scim-operator/api/v1alpha1"
 	"github.com/scim-operator/scim-operator/connectors"
+	"github.com/scim-operator/scim-operator/internal/testapps/proc"
 )
 
 // outcome classifies an error the way the operator does.
@@ -23,7 +24,7 @@ func outcome(err error) string {
 }
 
 func TestCheck(t *testing.T) {
-	port, err := freePort()
+	port, err := proc.FreePort()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -76,7 +77,7 @@ func TestCheck(t *testing.T) {
 // TestCallErrors checks how user and group calls fail when the directory or the client
 // cannot serve them.
 func TestCallErrors(t *testing.T) {
-	port, err := freePort()
+	port, err := proc.FreePort()
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -7,6 +7,7 @@ import (
 
 	scimv1 "github.com/scim-operator/scim-operator/api/v1alpha1"
 	"github.com/scim-operator/scim-operator/connectors"
+	"github.com/scim-operator/scim-operator/internal/testapps/proc"
 )
 
 func TestConnect(t *testing.T) {
@@ -61,7 +62,7 @@ func TestConnect(t *testing.T) {
 }
 
 func TestCheck(t *testing.T) {
-	downPort, err := freePort()
+	downPort, err := proc.FreePort()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -104,7 +105,7 @@ func TestCheck(t *testing.T) {
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
-			port := srv.port
+			port := srv.Port()
 			if tc.port != 0 {
 				port = tc.port
 			}
@@ -124,7 +125,7 @@ func TestCheck(t *testing.T) {
 }
 
 func TestServerDownIsTransient(t *testing.T) {
-	port, err := freePort()
+	port, err := proc.FreePort()
 	if err != nil {
 		t.Fatal(err)
 	}

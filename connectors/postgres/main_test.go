@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"runtime"
 	"slices"
 	"testing"
 
@@ -15,12 +14,15 @@ import (
 
 	scimv1 "github.com/scim-operator/scim-operator/api/v1alpha1"
 	"github.com/scim-operator/scim-operator/connectors"
+	"github.com/scim-operator/scim-operator/internal/testapps/postgres"
 )
 
 var (
-	srv   *server
+	srv   *postgres.Server
 	admin *pgxpool.Pool // superuser connections, to set up and inspect behind the connector
 )
+
+const superPassword = postgres.SuperPassword
 
 // The operator's login role: CREATEROLE but not superuser, as in production.
 const (
@@ -31,21 +33,18 @@ const (
 )
 
 func TestMain(m *testing.M) {
-	// postgres gets a death signal when the thread that started it ends: keep this goroutine,
-	// which runs the tests and stops the server, on that thread.
-	runtime.LockOSThread()
 	os.Exit(run(m))
 }
 
 func run(m *testing.M) int {
-	s, err := startServer()
+	s, err := postgres.Start()
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "FAIL: cannot start the test PostgreSQL server:", err)
 		return 1
 	}
-	defer s.stop()
+	defer func() { _ = s.Stop() }()
 	srv = s
-	admin, err = pgxpool.New(context.Background(), s.url("postgres", superPassword))
+	admin, err = pgxpool.New(context.Background(), s.URL(postgres.SuperUser, superPassword))
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "FAIL:", err)
 		return 1
@@ -109,7 +108,7 @@ func connectAs(t *testing.T, user, password string, port int) (connectors.Client
 // operator is a client logged in as the operator's CREATEROLE role.
 func operator(t *testing.T) connectors.Client {
 	t.Helper()
-	c, err := connectAs(t, operatorUser, operatorPassword, srv.port)
+	c, err := connectAs(t, operatorUser, operatorPassword, srv.Port())
 	if err != nil {
 		t.Fatalf("Connect: %v", err)
 	}
@@ -179,7 +178,7 @@ func dropLater(t *testing.T, names ...string) {
 // login connects as user with password and returns the SQLSTATE of the refusal ("" on success).
 func login(t *testing.T, user, password string) string {
 	t.Helper()
-	conn, err := pgx.Connect(context.Background(), srv.url(user, password))
+	conn, err := pgx.Connect(context.Background(), srv.URL(user, password))
 	if err == nil {
 		_ = conn.Close(context.Background())
 		return ""

@@ -16,23 +16,26 @@ import (
 	scimv1 "github.com/scim-operator/scim-operator/api/v1alpha1"
 	"github.com/scim-operator/scim-operator/connectors"
 	"github.com/scim-operator/scim-operator/connectors/scim"
+	"github.com/scim-operator/scim-operator/internal/testapps/scimmy"
 )
 
-// server is the SCIM app every test provisions into; tests keep apart by unique names.
-var server *testServer
+// server is the SCIM app every test provisions into (scimmy, a SCIM implementation this
+// project did not write); tests keep apart by unique names.
+var server struct{ url, token string }
 
 func TestMain(m *testing.M) {
 	os.Exit(run(m))
 }
 
 func run(m *testing.M) int {
-	var err error
-	if server, err = startServer(); err != nil {
+	s, err := scimmy.Start()
+	if err != nil {
 		fmt.Fprintln(os.Stderr, "scim connector tests:", err)
 		return 1
 	}
+	server.url, server.token = s.URL(), s.Token()
 	code := m.Run()
-	if err := server.stop(); err != nil {
+	if err := s.Stop(); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 	}
 	return code

@@ -1,6 +1,6 @@
 //go:build unix
 
-package scim_test
+package scimmy
 
 import (
 	"os"
@@ -14,13 +14,8 @@ func ownProcessGroup(cmd *exec.Cmd) {
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 }
 
-// killGroup sends sig to cmd's process group.
-func killGroup(cmd *exec.Cmd, sig syscall.Signal) {
-	_ = syscall.Kill(-cmd.Process.Pid, sig)
-}
-
 // lockFile takes an advisory lock on f, exclusive or shared, waiting for it: test binaries of
-// concurrent `go test` runs share testdata/node_modules.
+// concurrent `go test` runs share server/node_modules.
 func lockFile(f *os.File, exclusive bool) error {
 	how := syscall.LOCK_SH
 	if exclusive {

@@ -1,26 +1,42 @@
-// An in-memory SCIM 2.0 service provider for the scim connector's tests, built on scimmy (the
+// An in-memory SCIM 2.0 service provider for tests, built on scimmy (the
 // resources, schemas, filters and PatchOp) and scimmy-routers (the express endpoints). Only the
 // storage below is ours.
 //
-// Usage: node server.js <port> <token>. Port 0 picks a free port. Once listening it prints
-// "listening on <port>" on stdout. Requests authenticate with "Bearer <token>" or with HTTP
-// Basic as user "scim" with password <token>.
+// Usage: node server.js <port> <token> [<state file>]. Port 0 picks a free port. Once listening
+// it prints "listening on <port>" on stdout. Requests authenticate with "Bearer <token>" or with
+// HTTP Basic as user "scim" with password <token>. With a state file, users and groups are
+// loaded from it at start and saved to it after every change, so that a test can stop the
+// server and start it again with its data, as an app that comes back after an outage.
 //
 // Like many real apps, it refuses a second user with the same userName and a second group with
 // the same displayName (409 uniqueness), and a group member that names no user (400).
 import {randomUUID} from "node:crypto";
+import {existsSync, readFileSync, renameSync, writeFileSync} from "node:fs";
 import express from "express";
 import SCIMMY from "scimmy";
 import SCIMMYRouters from "scimmy-routers";
 
-const [port, token] = process.argv.slice(2);
+const [port, token, stateFile] = process.argv.slice(2);
 if (port === undefined || !token) {
-    console.error("usage: node server.js <port> <token>");
+    console.error("usage: node server.js <port> <token> [<state file>]");
     process.exit(2);
 }
 
 const users = new Map();
 const groups = new Map();
+
+if (stateFile && existsSync(stateFile)) {
+    const state = JSON.parse(readFileSync(stateFile, "utf8"));
+    for (const u of state.users) users.set(u.id, u);
+    for (const g of state.groups) groups.set(g.id, g);
+}
+
+// save writes the state file whole, through a rename so that a kill never leaves half of it.
+const save = () => {
+    if (!stateFile) return;
+    writeFileSync(stateFile + ".new", JSON.stringify({users: [...users.values()], groups: [...groups.values()]}));
+    renameSync(stateFile + ".new", stateFile);
+};
 
 // plain turns a scimmy schema instance into a plain object that can be stored.
 const plain = (instance) => JSON.parse(JSON.stringify(instance));
@@ -57,6 +73,7 @@ const degress = (store, kind) => (resource) => {
     if (store === users) {
         for (const g of groups.values()) g.members = (g.members ?? []).filter((m) => m.value !== resource.id);
     }
+    save();
 };
 
 SCIMMY.Resources.declare(SCIMMY.Resources.User.extend(SCIMMY.Schemas.EnterpriseUser, false))
@@ -69,6 +86,7 @@ SCIMMY.Resources.declare(SCIMMY.Resources.User.extend(SCIMMY.Schemas.EnterpriseU
         if (old && data.password === undefined && old.password !== undefined) data.password = old.password;
         const user = stamp({...data, id: resource.id ?? randomUUID()}, old?.meta?.created);
         users.set(user.id, user);
+        save();
         return user;
     })
     .egress(egress(users, "User"))
@@ -85,6 +103,7 @@ SCIMMY.Resources.declare(SCIMMY.Resources.Group)
         }
         const group = stamp({...data, id: resource.id ?? randomUUID()}, old?.meta?.created);
         groups.set(group.id, group);
+        save();
         return group;
     })
     .egress(egress(groups, "Group"))
