@@ -49,13 +49,15 @@ build: generate ## Build the operator binary.
 	go build -o $(LOCALBIN)/manager ./cmd/manager
 
 .PHONY: vet
-vet: ## go vet, and gofmt must have nothing to change.
+vet: ## go vet (also the image builder, a module of its own), and gofmt must have nothing to change.
 	go vet ./...
+	cd hack/helm/image && go vet ./...
 	@unformatted=$$(gofmt -l $$(git ls-files '*.go')); test -z "$$unformatted" || { echo "gofmt needed: $$unformatted"; exit 1; }
 
 .PHONY: manifests
-manifests: $(CONTROLLER_GEN) ## Generate CRDs and RBAC from the Go types and markers.
+manifests: $(CONTROLLER_GEN) ## Generate CRDs and RBAC from the Go types and markers, and the chart's copies of them.
 	$(CONTROLLER_GEN) rbac:roleName=manager-role crd paths="./..." output:crd:artifacts:config=config/crd/bases
+	hack/helm/sync-crds.sh
 
 .PHONY: generate
 generate: $(CONTROLLER_GEN) ## Generate DeepCopy methods.
@@ -65,6 +67,27 @@ generate: $(CONTROLLER_GEN) ## Generate DeepCopy methods.
 verify-generated: manifests generate ## Fail when generated files differ from what is committed.
 	@git diff --exit-code -- api config charts || { echo "generated files are stale: run 'make manifests generate' and commit"; exit 1; }
 	@test -z "$$(git status --porcelain -- api config charts)" || { git status --porcelain -- api config charts; echo "generated files are not committed"; exit 1; }
+
+##@ Package
+
+HELM = $(shell hack/helm/helm.sh)
+IMAGE_TAG ?= dev
+
+.PHONY: helm-lint
+helm-lint: ## Lint the Helm chart (helm is built once from its Go module, cached outside the clone).
+	$(HELM) lint --strict charts/scim-operator
+
+.PHONY: helm-test
+helm-test: envtest-assets ## The chart against a real API server, and the image build.
+	KUBEBUILDER_ASSETS="$(ENVTEST_ASSETS)" go test -count=1 -v ./test/helm/
+
+.PHONY: image
+image: ## Build the image into the OCI layout bin/image without Docker (IMAGE_TAG; IMAGE_PUSH=<ref> also pushes).
+	cd hack/helm/image && go run . -root "$(CURDIR)" -o "$(LOCALBIN)/image" -tag scim-operator:$(IMAGE_TAG) $(if $(IMAGE_PUSH),-push $(IMAGE_PUSH))
+
+.PHONY: docker-build
+docker-build: ## Build the image with Docker, where a daemon and gcr.io are reachable.
+	docker build -t scim-operator:$(IMAGE_TAG) .
 
 .PHONY: envtest-assets
 envtest-assets: ## Build (once) the kube-apiserver and etcd that tests and `make dev` use.

@@ -8,6 +8,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/tools/events"
 	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	scimv1 "github.com/scim-operator/scim-operator/api/v1alpha1"
@@ -116,5 +117,7 @@ func (r *ScimAppReconciler) count(ctx context.Context, app *scimv1.ScimApp) erro
 
 // SetupWithManager registers the reconciler.
 func (r *ScimAppReconciler) SetupWithManager(mgr ctrl.Manager) error {
-	return ctrl.NewControllerManagedBy(mgr).For(&scimv1.ScimApp{}).Complete(r)
+	return ctrl.NewControllerManagedBy(mgr).
+		For(&scimv1.ScimApp{}, builder.WithPredicates(specOrMetadataChanged())).
+		Complete(r)
 }

@@ -119,10 +119,10 @@ func (r *ScimGroupReconciler) sameDisplayName(ctx context.Context, g *scimv1.Sci
 // when another group with the same displayName appears, is renamed or goes away.
 func (r *ScimGroupReconciler) SetupWithManager(mgr ctrl.Manager) error {
 	return ctrl.NewControllerManagedBy(mgr).
-		For(&scimv1.ScimGroup{}).
-		Watches(&scimv1.ScimGroup{}, handler.EnqueueRequestsFromMapFunc(r.groupsSharingDisplayName)).
+		For(&scimv1.ScimGroup{}, builder.WithPredicates(specOrMetadataChanged())).
+		Watches(&scimv1.ScimGroup{}, handler.EnqueueRequestsFromMapFunc(r.groupsSharingDisplayName), builder.WithPredicates(predicate.GenerationChangedPredicate{})).
 		Watches(&scimv1.ScimGroupMemberShard{}, handler.EnqueueRequestsFromMapFunc(groupOfShard)).
-		Watches(&scimv1.ScimApp{}, handler.EnqueueRequestsFromMapFunc(r.groupsOfTenant)).
+		Watches(&scimv1.ScimApp{}, handler.EnqueueRequestsFromMapFunc(r.groupsOfTenant), builder.WithPredicates(appChanged())).
 		// A member's account appearing in or leaving an app changes the group's members there.
 		Watches(&scimv1.ScimUser{}, handler.EnqueueRequestsFromMapFunc(r.groupsOfUser), builder.WithPredicates(appsChanged())).
 		Complete(r)

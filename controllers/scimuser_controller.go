@@ -8,9 +8,11 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/tools/events"
 	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
 	"sigs.k8s.io/controller-runtime/pkg/handler"
+	"sigs.k8s.io/controller-runtime/pkg/predicate"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	scimv1 "github.com/scim-operator/scim-operator/api/v1alpha1"
@@ -141,9 +143,9 @@ func (r *ScimUserReconciler) sameUserName(ctx context.Context, u *scimv1.ScimUse
 // when its group memberships change (an app may receive the members of a group).
 func (r *ScimUserReconciler) SetupWithManager(mgr ctrl.Manager) error {
 	return ctrl.NewControllerManagedBy(mgr).
-		For(&scimv1.ScimUser{}).
-		Watches(&scimv1.ScimUser{}, handler.EnqueueRequestsFromMapFunc(r.usersSharingUserName)).
-		Watches(&scimv1.ScimApp{}, handler.EnqueueRequestsFromMapFunc(r.usersOfTenant)).
+		For(&scimv1.ScimUser{}, builder.WithPredicates(specOrMetadataChanged())).
+		Watches(&scimv1.ScimUser{}, handler.EnqueueRequestsFromMapFunc(r.usersSharingUserName), builder.WithPredicates(predicate.GenerationChangedPredicate{})).
+		Watches(&scimv1.ScimApp{}, handler.EnqueueRequestsFromMapFunc(r.usersOfTenant), builder.WithPredicates(appChanged())).
 		Watches(&scimv1.ScimGroupMemberShard{}, membershipChanges()).
 		Complete(r)
 }

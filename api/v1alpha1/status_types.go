@@ -45,6 +45,12 @@ type AppProvisioningStatus struct {
 	// +required
 	State ProvisioningState `json:"state"`
 
+	// accountKey is the userName (groups: displayName) the account was last provisioned under:
+	// when it changes, the account is renamed in the app rather than a second one created.
+	// +optional
+	// +kubebuilder:validation:MaxLength=1024
+	AccountKey string `json:"accountKey,omitempty"`
+
 	// externalID is the account's identifier in the app (a downstream SCIM id, a role name, a DN).
 	// +optional
 	// +kubebuilder:validation:MaxLength=1024

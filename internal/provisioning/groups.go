@@ -62,7 +62,7 @@ func (p *Provisioner) groupInApp(ctx context.Context, app *scimv1.ScimApp, g *sc
 }
 
 func (p *Provisioner) syncGroup(ctx context.Context, cl connectors.Client, app *scimv1.ScimApp, g *scimv1.ScimGroup, cg connectors.Group, deleting bool) error {
-	obs, err := measure(app, "observe_group", func() (connectors.Observation, error) { return cl.ObserveGroup(ctx, cg) })
+	obs, err := p.observeGroup(ctx, cl, app, g, cg)
 	if err != nil {
 		return err
 	}
@@ -87,7 +87,31 @@ func (p *Provisioner) syncGroup(ctx context.Context, cl connectors.Client, app *
 		}
 	}
 	result(&g.Status.Apps, g.Generation, app.Name, scimv1.ProvisioningProvisioned, externalID, nil)
+	find(g.Status.Apps, app.Name).AccountKey = cg.DisplayName
 	return nil
+}
+
+// observeGroup finds g by its displayName or, after a rename, by the displayName it was
+// provisioned under, so that UpdateGroup renames it (as observeUser does for users).
+func (p *Provisioner) observeGroup(ctx context.Context, cl connectors.Client, app *scimv1.ScimApp, g *scimv1.ScimGroup, cg connectors.Group) (connectors.Observation, error) {
+	observe := func(group connectors.Group) (connectors.Observation, error) {
+		return measure(app, "observe_group", func() (connectors.Observation, error) { return cl.ObserveGroup(ctx, group) })
+	}
+	obs, err := observe(cg)
+	if err != nil || obs.Exists {
+		return obs, err
+	}
+	previous := find(g.Status.Apps, app.Name)
+	if previous == nil || previous.AccountKey == "" || previous.AccountKey == cg.DisplayName {
+		return obs, nil
+	}
+	old := cg
+	old.DisplayName = previous.AccountKey
+	if obs, err = observe(old); err != nil || !obs.Exists {
+		return obs, err
+	}
+	obs.UpToDate = false
+	return obs, nil
 }
 
 // membersIn lists the userNames of g's members that have an account in app.
@@ -105,10 +129,25 @@ func (p *Provisioner) membersIn(ctx context.Context, app *scimv1.ScimApp, g *sci
 		if err != nil {
 			continue // a member that went away
 		}
-		if s := find(u.Status.Apps, app.Name); s != nil && (s.State == scimv1.ProvisioningProvisioned || s.State == scimv1.ProvisioningDisabled) {
+		if hasAccount(find(u.Status.Apps, app.Name)) {
 			names = append(names, u.Spec.UserName)
 		}
 	}
 	sort.Strings(names)
 	return names, nil
+}
+
+// hasAccount reports whether a user's result says it has an account in the app: provisioned
+// or disabled, or failing since (a failure does not revoke its memberships).
+func hasAccount(s *scimv1.AppProvisioningStatus) bool {
+	if s == nil {
+		return false
+	}
+	switch s.State {
+	case scimv1.ProvisioningProvisioned, scimv1.ProvisioningDisabled:
+		return true
+	case scimv1.ProvisioningFailed, scimv1.ProvisioningPending:
+		return s.ExternalID != ""
+	}
+	return false
 }

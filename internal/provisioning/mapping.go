@@ -3,9 +3,11 @@ package provisioning
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 
 	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/types"
 
 	scimv1 "github.com/scim-operator/scim-operator/api/v1alpha1"
@@ -48,15 +50,24 @@ func (p *Provisioner) connectorUser(ctx context.Context, u *scimv1.ScimUser, app
 	if ref := s.PasswordSecretRef; ref != nil {
 		var secret corev1.Secret
 		err := p.Reader.Get(ctx, types.NamespacedName{Namespace: u.Namespace, Name: ref.Name}, &secret)
-		if err == nil {
-			if pw, ok := secret.Data[store.PasswordKey]; ok {
-				password := string(pw)
-				out.Password = &password
-			}
+		switch {
+		case apierrors.IsNotFound(err):
+			// The SCIM server writes the Secret right after the user: wait for it rather than
+			// create an account without its password.
+			return out, errPasswordNotYet
+		case err != nil:
+			return out, err
+		}
+		if pw, ok := secret.Data[store.PasswordKey]; ok {
+			password := string(pw)
+			out.Password = &password
 		}
 	}
 	return out, nil
 }
+
+// errPasswordNotYet: the user names a password Secret that does not exist yet.
+var errPasswordNotYet = errors.New("waiting for the user's password Secret")
 
 // mapAttributes evaluates each SCIM attribute path of mapping (as a PATCH path: "title",
 // "name.givenName", `emails[type eq "work"].value`, URN-qualified names) on u's document.

@@ -100,8 +100,14 @@ func result(list *[]scimv1.AppProvisioningStatus, generation int64, name string,
 	now := metav1.Now()
 	entry := scimv1.AppProvisioningStatus{Name: name, State: state, ExternalID: externalID, LastSyncTime: &now, ObservedGeneration: generation}
 	i := slices.IndexFunc(*list, func(s scimv1.AppProvisioningStatus) bool { return s.Name == name })
+	if i >= 0 {
+		entry.AccountKey = (*list)[i].AccountKey
+	}
 	if err != nil {
-		entry.State = scimv1.ProvisioningFailed
+		// Pending (the app is not ready) stays Pending; anything else failed.
+		if state != scimv1.ProvisioningPending {
+			entry.State = scimv1.ProvisioningFailed
+		}
 		entry.Message = truncate(err.Error(), 1024)
 		entry.FailureCount = 1
 		if i >= 0 {

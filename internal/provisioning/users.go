@@ -128,14 +128,20 @@ func (p *Provisioner) userInApp(ctx context.Context, app *scimv1.ScimApp, u *sci
 		if connectors.IsConfig(err) {
 			p.Forget(app)
 		}
-		result(&u.Status.Apps, u.Generation, app.Name, scimv1.ProvisioningFailed, "", err)
+		state := scimv1.ProvisioningFailed
+		if errors.Is(err, errPasswordNotYet) {
+			state = scimv1.ProvisioningPending
+		}
+		result(&u.Status.Apps, u.Generation, app.Name, state, "", err)
 	}
 	return err
 }
 
-// syncUser observes the account by its stable key and creates, updates or deletes it.
+// syncUser observes the account by its stable key and creates, updates or deletes it. A user
+// renamed since it was provisioned is looked up under its old userName too, and its account
+// renamed (UpdateUser with the old account's id), never left behind beside a new one.
 func (p *Provisioner) syncUser(ctx context.Context, cl connectors.Client, app *scimv1.ScimApp, u *scimv1.ScimUser, cu connectors.User, want desiredAccount) error {
-	obs, err := measure(app, "observe_user", func() (connectors.Observation, error) { return cl.ObserveUser(ctx, cu) })
+	obs, err := p.observeUser(ctx, cl, app, u, cu)
 	if err != nil {
 		return err
 	}
@@ -157,8 +163,11 @@ func (p *Provisioner) syncUser(ctx context.Context, cl connectors.Client, app *s
 	// Apps cannot be asked what password an account has: a changed password is pushed when
 	// the user's password-changed mark differs from the one last pushed.
 	passwordChanged := u.Annotations[store.PasswordChangedAnnotation]
-	previous := find(u.Status.Apps, app.Name)
-	passwordPending := cu.Password != nil && (previous == nil || previous.PasswordChanged != passwordChanged)
+	pushed := "" // the password change last pushed to this app
+	if previous := find(u.Status.Apps, app.Name); previous != nil {
+		pushed = previous.PasswordChanged
+	}
+	passwordPending := cu.Password != nil && pushed != passwordChanged
 	switch {
 	case !obs.Exists:
 		if externalID, err = measure(app, "create_user", func() (string, error) { return cl.CreateUser(ctx, cu) }); err != nil {
@@ -174,8 +183,36 @@ func (p *Provisioner) syncUser(ctx context.Context, cl connectors.Client, app *s
 		state = scimv1.ProvisioningDisabled
 	}
 	result(&u.Status.Apps, u.Generation, app.Name, state, externalID, nil)
-	find(u.Status.Apps, app.Name).PasswordChanged = passwordChanged
+	entry := find(u.Status.Apps, app.Name)
+	entry.AccountKey, entry.PasswordChanged = cu.UserName, pushed
+	if cu.Password != nil {
+		entry.PasswordChanged = passwordChanged
+	}
 	return nil
+}
+
+// observeUser finds u's account by its userName or, when u was provisioned under another
+// userName, by that one; an account found only under the old name is reported not up to date,
+// so that UpdateUser renames it.
+func (p *Provisioner) observeUser(ctx context.Context, cl connectors.Client, app *scimv1.ScimApp, u *scimv1.ScimUser, cu connectors.User) (connectors.Observation, error) {
+	observe := func(user connectors.User) (connectors.Observation, error) {
+		return measure(app, "observe_user", func() (connectors.Observation, error) { return cl.ObserveUser(ctx, user) })
+	}
+	obs, err := observe(cu)
+	if err != nil || obs.Exists {
+		return obs, err
+	}
+	previous := find(u.Status.Apps, app.Name)
+	if previous == nil || previous.AccountKey == "" || previous.AccountKey == cu.UserName {
+		return obs, nil
+	}
+	old := cu
+	old.UserName = previous.AccountKey
+	if obs, err = observe(old); err != nil || !obs.Exists {
+		return obs, err
+	}
+	obs.UpToDate = false
+	return obs, nil
 }
 
 // hasEntryAssigned: a user deprovisioned because it was deactivated keeps its entry (state
