@@ -154,11 +154,26 @@ func testLifecycle(t *testing.T, app downstream) {
 		}
 	})
 
+	step(t, "renaming the user and the group renames them in the app", func(t *testing.T) {
+		grace.UserName = "ghopper"
+		call(t, token, http.MethodPatch, "/Users/"+id, patchOps(
+			map[string]any{"op": "replace", "path": "userName", "value": grace.UserName},
+		)).expect(t, http.StatusNoContent)
+		eventually(t, "the renamed account", func() error { return app.account(grace) })
+		eventually(t, "no account left under the old name", func() error { return app.noAccount("grace") })
+		call(t, token, http.MethodPatch, "/Groups/"+groupID, patchOps(
+			map[string]any{"op": "replace", "path": "displayName", "value": "engineering"},
+		)).expect(t, http.StatusNoContent)
+		eventually(t, "the renamed group with its member", func() error { return app.group("engineering", grace.UserName) })
+		eventually(t, "no group left under the old name", func() error { return app.noGroup("engineers") })
+		waitUserState(t, ns, token, id, scimv1.ProvisioningProvisioned)
+	})
+
 	step(t, "deleting the user deletes the account", func(t *testing.T) {
 		call(t, token, http.MethodDelete, "/Users/"+id, nil).expect(t, http.StatusNoContent)
 		call(t, token, http.MethodGet, "/Users/"+id, nil).expect(t, http.StatusNotFound)
-		eventually(t, "the account to go", func() error { return app.noAccount("grace") })
-		eventually(t, "the group to lose grace", func() error { return app.group("engineers") })
+		eventually(t, "the account to go", func() error { return app.noAccount(grace.UserName) })
+		eventually(t, "the group to lose its member", func() error { return app.group("engineering") })
 		// The finalizer held the ScimUser until the account was gone.
 		eventually(t, "the ScimUser to go", func() error { return gone(t, ns, id, &scimv1.ScimUser{}) })
 	})
@@ -166,7 +181,7 @@ func testLifecycle(t *testing.T, app downstream) {
 	step(t, "deleting the group deletes it in the app", func(t *testing.T) {
 		call(t, token, http.MethodDelete, "/Groups/"+groupID, nil).expect(t, http.StatusNoContent)
 		call(t, token, http.MethodGet, "/Groups/"+groupID, nil).expect(t, http.StatusNotFound)
-		eventually(t, "the group to go", func() error { return app.noGroup("engineers") })
+		eventually(t, "the group to go", func() error { return app.noGroup("engineering") })
 		eventually(t, "the ScimGroup to go", func() error { return gone(t, ns, groupID, &scimv1.ScimGroup{}) })
 	})
 }
