@@ -23,22 +23,22 @@ func TestBulkResolvesForwardReferences(t *testing.T) {
 		}},
 		map[string]any{"method": "POST", "path": "/Users", "bulkId": "u1", "data": map[string]any{"userName": "bulk-user"}},
 		map[string]any{"method": "PATCH", "path": "/Users/bulkId:nope", "data": map[string]any{}},
-	)).expect(t, http.StatusOK)
+	)).Expect(t, http.StatusOK)
 
-	ops := res.body["Operations"].([]any)
+	ops := res.Body["Operations"].([]any)
 	if len(ops) != 3 {
-		t.Fatalf("operations %s", res.raw)
+		t.Fatalf("operations %s", res.Raw)
 	}
 	group, user, unresolved := ops[0].(map[string]any), ops[1].(map[string]any), ops[2].(map[string]any)
 	if group["status"] != "201" || user["status"] != "201" || group["bulkId"] != "g1" {
-		t.Fatalf("statuses %s", res.raw)
+		t.Fatalf("statuses %s", res.Raw)
 	}
 	if unresolved["status"] != "409" {
 		t.Errorf("unresolved reference: %v", unresolved)
 	}
 	groupID := group["location"].(string)[strings.LastIndex(group["location"].(string), "/")+1:]
 	userID := user["location"].(string)[strings.LastIndex(user["location"].(string), "/")+1:]
-	members := call(t, token, http.MethodGet, "/Groups/"+groupID, nil).expect(t, http.StatusOK).body["members"].([]any)
+	members := call(t, token, http.MethodGet, "/Groups/"+groupID, nil).Expect(t, http.StatusOK).Body["members"].([]any)
 	if len(members) != 1 || members[0].(map[string]any)["value"] != userID {
 		t.Errorf("members %v, want user %s", members, userID)
 	}
@@ -49,23 +49,23 @@ func TestBulkStopsAfterFailOnErrors(t *testing.T) {
 	res := call(t, token, http.MethodPost, "/Bulk", bulkOps(1,
 		map[string]any{"method": "POST", "path": "/Users", "bulkId": "a", "data": map[string]any{"displayName": "no userName"}},
 		map[string]any{"method": "POST", "path": "/Users", "bulkId": "b", "data": map[string]any{"userName": "never-created"}},
-	)).expect(t, http.StatusOK)
-	ops := res.body["Operations"].([]any)
+	)).Expect(t, http.StatusOK)
+	ops := res.Body["Operations"].([]any)
 	if len(ops) != 1 || ops[0].(map[string]any)["status"] != "400" {
-		t.Errorf("operations %s", res.raw)
+		t.Errorf("operations %s", res.Raw)
 	}
 	if ops[0].(map[string]any)["response"].(map[string]any)["scimType"] != "invalidValue" {
-		t.Errorf("error response %s", res.raw)
+		t.Errorf("error response %s", res.Raw)
 	}
-	if list := call(t, token, http.MethodGet, "/Users", nil).expect(t, http.StatusOK); list.body["totalResults"] != 0.0 {
-		t.Errorf("an operation after failOnErrors ran: %s", list.raw)
+	if list := call(t, token, http.MethodGet, "/Users", nil).Expect(t, http.StatusOK); list.Body["totalResults"] != 0.0 {
+		t.Errorf("an operation after failOnErrors ran: %s", list.Raw)
 	}
 }
 
 func TestBulkLimitsAreAdvertisedAndEnforced(t *testing.T) {
 	_, token := newTenant(t)
-	spc := call(t, token, http.MethodGet, "/ServiceProviderConfig", nil).expect(t, http.StatusOK)
-	bulk := spc.body["bulk"].(map[string]any)
+	spc := call(t, token, http.MethodGet, "/ServiceProviderConfig", nil).Expect(t, http.StatusOK)
+	bulk := spc.Body["bulk"].(map[string]any)
 	if bulk["supported"] != true || bulk["maxOperations"] != 1000.0 || bulk["maxPayloadSize"] != float64(1<<20) {
 		t.Fatalf("bulk %v", bulk)
 	}
@@ -73,6 +73,6 @@ func TestBulkLimitsAreAdvertisedAndEnforced(t *testing.T) {
 	for i := range ops {
 		ops[i] = map[string]any{"method": "DELETE", "path": "/Users/x"}
 	}
-	call(t, token, http.MethodPost, "/Bulk", bulkOps(0, ops...)).expect(t, http.StatusRequestEntityTooLarge)
-	call(t, token, http.MethodPost, "/Bulk", bulkOps(0, map[string]any{"method": "GET", "path": "/Users"})).expect(t, http.StatusBadRequest)
+	call(t, token, http.MethodPost, "/Bulk", bulkOps(0, ops...)).Expect(t, http.StatusRequestEntityTooLarge)
+	call(t, token, http.MethodPost, "/Bulk", bulkOps(0, map[string]any{"method": "GET", "path": "/Users"})).Expect(t, http.StatusBadRequest)
 }

@@ -57,10 +57,10 @@ func columns(tbl metav1.Table, priority int32) []string {
 
 func TestKubectlGetShowsTheColumnsAUserChecks(t *testing.T) {
 	ns, token := newTenant(t)
-	userID := call(t, token, http.MethodPost, "/Users", oktaCreateUser("ada@example.com")).expect(t, http.StatusCreated).body["id"].(string)
+	userID := call(t, token, http.MethodPost, "/Users", oktaCreateUser("ada@example.com")).Expect(t, http.StatusCreated).Body["id"].(string)
 	call(t, token, http.MethodPost, "/Groups", map[string]any{
 		"displayName": "Admins", "members": []map[string]any{{"value": userID}},
-	}).expect(t, http.StatusCreated)
+	}).Expect(t, http.StatusCreated)
 
 	eventually(t, func() error {
 		users, err := table(ns, "scimusers")

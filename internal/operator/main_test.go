@@ -1,11 +1,8 @@
 package operator_test
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"os"
 	"strings"
@@ -22,6 +19,7 @@ import (
 
 	"github.com/scim-operator/scim-operator/internal/operator"
 	"github.com/scim-operator/scim-operator/internal/operatortest"
+	"github.com/scim-operator/scim-operator/internal/scimtest"
 	"github.com/scim-operator/scim-operator/internal/tenant"
 	"github.com/scim-operator/scim-operator/internal/testenv"
 	"github.com/scim-operator/scim-operator/scimserver"
@@ -126,26 +124,20 @@ func newTenant(t *testing.T) (namespace, token string) {
 	// The token works once the operator's cache has the Secret.
 	eventually(t, func() error {
 		resp := call(t, token, http.MethodGet, "/Users", nil)
-		if resp.status != http.StatusOK {
-			return fmt.Errorf("status %d", resp.status)
+		if resp.Status != http.StatusOK {
+			return fmt.Errorf("status %d", resp.Status)
 		}
 		return nil
 	})
 	return ns.Name, token
 }
 
-// response is a SCIM response: status, headers and the decoded JSON body.
-type response struct {
-	status int
-	header http.Header
-	body   map[string]any
-	raw    []byte
-}
+type response = scimtest.Response
 
 // call sends a SCIM request with a bearer token; body is encoded as JSON unless it is a string.
 func call(t *testing.T, token, method, path string, body any) response {
 	t.Helper()
-	return callWithHeader(t, token, method, path, body, "", "")
+	return scimtest.Call(t, scimURL, token, method, path, body)
 }
 
 func clientInNamespace(ns string) client.ListOption { return client.InNamespace(ns) }
@@ -153,54 +145,7 @@ func clientInNamespace(ns string) client.ListOption { return client.InNamespace(
 // callWithHeader is call with one more request header, such as If-Match.
 func callWithHeader(t *testing.T, token, method, path string, body any, header, value string) response {
 	t.Helper()
-	var reader io.Reader
-	switch b := body.(type) {
-	case nil:
-	case string:
-		reader = bytes.NewBufferString(b)
-	default:
-		data, err := json.Marshal(b)
-		if err != nil {
-			t.Fatal(err)
-		}
-		reader = bytes.NewReader(data)
-	}
-	req, err := http.NewRequest(method, scimURL+path, reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if token != "" {
-		req.Header.Set("Authorization", "Bearer "+token)
-	}
-	req.Header.Set("Content-Type", scimserver.ContentType)
-	if header != "" {
-		req.Header.Set(header, value)
-	}
-	res, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer res.Body.Close()
-	raw, err := io.ReadAll(res.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	out := response{status: res.StatusCode, header: res.Header, raw: raw}
-	if len(raw) > 0 {
-		if err := json.Unmarshal(raw, &out.body); err != nil {
-			t.Fatalf("%s %s: response is not a JSON object: %v: %s", method, path, err, raw)
-		}
-	}
-	return out
-}
-
-// expect fails the test unless the response has the given status.
-func (r response) expect(t *testing.T, status int) response {
-	t.Helper()
-	if r.status != status {
-		t.Fatalf("status %d, want %d: %s", r.status, status, r.raw)
-	}
-	return r
+	return scimtest.Call(t, scimURL, token, method, path, body, header, value)
 }
 
 // eventually retries check until it passes or ten seconds have gone by: controllers and

@@ -47,9 +47,9 @@ func TestRequestMetricsCountByMethodEndpointAndStatus(t *testing.T) {
 	_, token := newTenant(t)
 	before404 := requestCount(t, "GET", "Users", "404")
 	beforeCreated := requestCount(t, "POST", "Groups", "201")
-	id := call(t, token, http.MethodPost, "/Groups", map[string]any{"displayName": "metrics"}).expect(t, http.StatusCreated).body["id"].(string)
-	call(t, token, http.MethodGet, "/Users/nope", nil).expect(t, http.StatusNotFound)
-	call(t, token, http.MethodGet, "/Users/also-nope", nil).expect(t, http.StatusNotFound)
+	id := call(t, token, http.MethodPost, "/Groups", map[string]any{"displayName": "metrics"}).Expect(t, http.StatusCreated).Body["id"].(string)
+	call(t, token, http.MethodGet, "/Users/nope", nil).Expect(t, http.StatusNotFound)
+	call(t, token, http.MethodGet, "/Users/also-nope", nil).Expect(t, http.StatusNotFound)
 
 	if got := requestCount(t, "GET", "Users", "404") - before404; got != 2 {
 		t.Errorf("GET Users 404 counted %v times, want 2", got)

@@ -8,23 +8,17 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/scim-operator/scim-operator/internal/scimtest"
 )
 
-func patchOps(ops ...map[string]any) map[string]any {
-	if ops == nil {
-		ops = []map[string]any{}
-	}
-	return map[string]any{
-		"schemas":    []string{"urn:ietf:params:scim:api:messages:2.0:PatchOp"},
-		"Operations": ops,
-	}
-}
+var patchOps = scimtest.PatchOps
 
 func memberIDs(t *testing.T, token, group string) []string {
 	t.Helper()
-	res := call(t, token, http.MethodGet, "/Groups/"+group, nil).expect(t, http.StatusOK)
+	res := call(t, token, http.MethodGet, "/Groups/"+group, nil).Expect(t, http.StatusOK)
 	ids := []string{}
-	members, _ := res.body["members"].([]any)
+	members, _ := res.Body["members"].([]any)
 	for _, m := range members {
 		ids = append(ids, m.(map[string]any)["value"].(string))
 	}
@@ -36,7 +30,7 @@ func newUsers(t *testing.T, token string, n int) []string {
 	t.Helper()
 	ids := make([]string, n)
 	for i := range ids {
-		ids[i] = call(t, token, http.MethodPost, "/Users", map[string]any{"userName": fmt.Sprintf("user-%d-%s", i, t.Name())}).expect(t, http.StatusCreated).body["id"].(string)
+		ids[i] = call(t, token, http.MethodPost, "/Users", map[string]any{"userName": fmt.Sprintf("user-%d-%s", i, t.Name())}).Expect(t, http.StatusCreated).Body["id"].(string)
 	}
 	return ids
 }
@@ -49,7 +43,7 @@ func sorted(ids ...string) []string {
 
 func TestPatchUserAsEntraAndOktaSendIt(t *testing.T) {
 	_, token := newTenant(t)
-	id := call(t, token, http.MethodPost, "/Users", oktaCreateUser("patch@example.com")).expect(t, http.StatusCreated).body["id"].(string)
+	id := call(t, token, http.MethodPost, "/Users", oktaCreateUser("patch@example.com")).Expect(t, http.StatusCreated).Body["id"].(string)
 	cases := []struct {
 		reason string
 		ops    []map[string]any
@@ -95,8 +89,8 @@ func TestPatchUserAsEntraAndOktaSendIt(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.reason, func(t *testing.T) {
-			call(t, token, http.MethodPatch, "/Users/"+id, patchOps(c.ops...)).expect(t, http.StatusNoContent)
-			if err := c.check(call(t, token, http.MethodGet, "/Users/"+id, nil).expect(t, http.StatusOK).body); err != nil {
+			call(t, token, http.MethodPatch, "/Users/"+id, patchOps(c.ops...)).Expect(t, http.StatusNoContent)
+			if err := c.check(call(t, token, http.MethodGet, "/Users/"+id, nil).Expect(t, http.StatusOK).Body); err != nil {
 				t.Errorf("GET after PATCH: %v", err)
 			}
 		})
@@ -107,15 +101,15 @@ func TestPatchUserAsEntraAndOktaSendIt(t *testing.T) {
 // user back, and attributes= asks for it.
 func TestPatchUserAnswersTheRepresentationWhenAskedFor(t *testing.T) {
 	_, token := newTenant(t)
-	id := call(t, token, http.MethodPost, "/Users", map[string]any{"userName": "rep"}).expect(t, http.StatusCreated).body["id"].(string)
+	id := call(t, token, http.MethodPost, "/Users", map[string]any{"userName": "rep"}).Expect(t, http.StatusCreated).Body["id"].(string)
 	body := patchOps(map[string]any{"op": "replace", "path": "displayName", "value": "Rep"})
-	okta := callWithHeader(t, token, http.MethodPatch, "/Users/"+id, body, "User-Agent", "Okta SCIM Client 1.0.0").expect(t, http.StatusOK)
-	if okta.body["displayName"] != "Rep" {
-		t.Errorf("Okta's PATCH response: %s", okta.raw)
+	okta := callWithHeader(t, token, http.MethodPatch, "/Users/"+id, body, "User-Agent", "Okta SCIM Client 1.0.0").Expect(t, http.StatusOK)
+	if okta.Body["displayName"] != "Rep" {
+		t.Errorf("Okta's PATCH response: %s", okta.Raw)
 	}
-	projected := call(t, token, http.MethodPatch, "/Users/"+id+"?attributes=displayName", body).expect(t, http.StatusOK)
-	if projected.body["displayName"] != "Rep" || projected.body["userName"] != nil {
-		t.Errorf("PATCH with attributes=displayName: %s", projected.raw)
+	projected := call(t, token, http.MethodPatch, "/Users/"+id+"?attributes=displayName", body).Expect(t, http.StatusOK)
+	if projected.Body["displayName"] != "Rep" || projected.Body["userName"] != nil {
+		t.Errorf("PATCH with attributes=displayName: %s", projected.Raw)
 	}
 }
 
@@ -128,7 +122,7 @@ func expectValue(got, want any) error {
 
 func TestPatchUserErrors(t *testing.T) {
 	_, token := newTenant(t)
-	id := call(t, token, http.MethodPost, "/Users", map[string]any{"userName": "errs"}).expect(t, http.StatusCreated).body["id"].(string)
+	id := call(t, token, http.MethodPost, "/Users", map[string]any{"userName": "errs"}).Expect(t, http.StatusCreated).Body["id"].(string)
 	cases := []struct {
 		reason   string
 		ops      []map[string]any
@@ -143,22 +137,22 @@ func TestPatchUserErrors(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.reason, func(t *testing.T) {
-			res := call(t, token, http.MethodPatch, "/Users/"+id, patchOps(c.ops...)).expect(t, c.status)
-			if res.body["scimType"] != c.scimType {
-				t.Errorf("scimType %v, want %s: %s", res.body["scimType"], c.scimType, res.raw)
+			res := call(t, token, http.MethodPatch, "/Users/"+id, patchOps(c.ops...)).Expect(t, c.status)
+			if res.Body["scimType"] != c.scimType {
+				t.Errorf("scimType %v, want %s: %s", res.Body["scimType"], c.scimType, res.Raw)
 			}
 		})
 	}
-	if u := call(t, token, http.MethodGet, "/Users/"+id, nil).expect(t, http.StatusOK); u.body["displayName"] != nil {
-		t.Errorf("a failed PATCH was partly applied: %s", u.raw)
+	if u := call(t, token, http.MethodGet, "/Users/"+id, nil).Expect(t, http.StatusOK); u.Body["displayName"] != nil {
+		t.Errorf("a failed PATCH was partly applied: %s", u.Raw)
 	}
-	call(t, token, http.MethodPatch, "/Users/nope", patchOps()).expect(t, http.StatusNotFound)
+	call(t, token, http.MethodPatch, "/Users/nope", patchOps()).Expect(t, http.StatusNotFound)
 }
 
 func TestPatchGroupMembersAsEntraAndOktaSendIt(t *testing.T) {
 	_, token := newTenant(t)
 	u := newUsers(t, token, 4)
-	group := call(t, token, http.MethodPost, "/Groups", map[string]any{"displayName": "patched"}).expect(t, http.StatusCreated).body["id"].(string)
+	group := call(t, token, http.MethodPost, "/Groups", map[string]any{"displayName": "patched"}).Expect(t, http.StatusCreated).Body["id"].(string)
 
 	steps := []struct {
 		reason string
@@ -196,19 +190,19 @@ func TestPatchGroupMembersAsEntraAndOktaSendIt(t *testing.T) {
 	}
 	for _, step := range steps {
 		res := call(t, token, http.MethodPatch, "/Groups/"+group, patchOps(step.ops...))
-		if res.status != http.StatusNoContent {
-			t.Fatalf("%s: status %d: %s", step.reason, res.status, res.raw)
+		if res.Status != http.StatusNoContent {
+			t.Fatalf("%s: status %d: %s", step.reason, res.Status, res.Raw)
 		}
 		if diff := cmp.Diff(step.want, memberIDs(t, token, group)); diff != "" {
 			t.Errorf("%s: members (-want +got):\n%s", step.reason, diff)
 		}
 	}
-	if g := call(t, token, http.MethodGet, "/Groups/"+group, nil).expect(t, http.StatusOK); g.body["displayName"] != "renamed" {
-		t.Errorf("displayName after K3: %s", g.raw)
+	if g := call(t, token, http.MethodGet, "/Groups/"+group, nil).Expect(t, http.StatusOK); g.Body["displayName"] != "renamed" {
+		t.Errorf("displayName after K3: %s", g.Raw)
 	}
-	res := call(t, token, http.MethodPatch, "/Groups/"+group, patchOps(map[string]any{"op": "add", "path": "members", "value": []any{map[string]any{"value": "someone-else"}}})).expect(t, http.StatusBadRequest)
-	if res.body["scimType"] != "invalidValue" {
-		t.Errorf("adding an unknown member: %s", res.raw)
+	res := call(t, token, http.MethodPatch, "/Groups/"+group, patchOps(map[string]any{"op": "add", "path": "members", "value": []any{map[string]any{"value": "someone-else"}}})).Expect(t, http.StatusBadRequest)
+	if res.Body["scimType"] != "invalidValue" {
+		t.Errorf("adding an unknown member: %s", res.Raw)
 	}
 }
 
@@ -216,7 +210,7 @@ func TestPatchGroupMembersAsEntraAndOktaSendIt(t *testing.T) {
 func TestConcurrentMemberPatchesLoseNoMember(t *testing.T) {
 	_, token := newTenant(t)
 	users := newUsers(t, token, 50)
-	group := call(t, token, http.MethodPost, "/Groups", map[string]any{"displayName": "busy"}).expect(t, http.StatusCreated).body["id"].(string)
+	group := call(t, token, http.MethodPost, "/Groups", map[string]any{"displayName": "busy"}).Expect(t, http.StatusCreated).Body["id"].(string)
 	var wg sync.WaitGroup
 	statuses := make(chan int, len(users))
 	for _, id := range users {
@@ -225,7 +219,7 @@ func TestConcurrentMemberPatchesLoseNoMember(t *testing.T) {
 			defer wg.Done()
 			statuses <- call(t, token, http.MethodPatch, "/Groups/"+group, patchOps(map[string]any{
 				"op": "add", "path": "members", "value": []any{map[string]any{"value": id}},
-			})).status
+			})).Status
 		}()
 	}
 	wg.Wait()

@@ -150,24 +150,24 @@ func TestProvisioningThroughAWebhook(t *testing.T) {
 	// Create: the app asks writes to wait for its outcome, so the response reports it.
 	created := call(t, token, http.MethodPost, "/Users", map[string]any{
 		"userName": "grace", "emails": []any{map[string]any{"value": "grace@example.com", "primary": true}},
-	}).expect(t, http.StatusCreated)
-	id := created.body["id"].(string)
-	if state := provisioningState(created.body, "legacy"); state != "Provisioned" {
-		t.Fatalf("state after create: %q: %s", state, created.raw)
+	}).Expect(t, http.StatusCreated)
+	id := created.Body["id"].(string)
+	if state := provisioningState(created.Body, "legacy"); state != "Provisioned" {
+		t.Fatalf("state after create: %q: %s", state, created.Raw)
 	}
 	if acct := app.account("grace"); acct == nil || acct["mail"] != "grace@example.com" || acct["enabled"] != true {
 		t.Fatalf("account in the app: %v", acct)
 	}
 
 	// Deactivate, then reactivate.
-	call(t, token, http.MethodPatch, "/Users/"+id, patchOps(map[string]any{"op": "replace", "path": "active", "value": false})).expect(t, http.StatusNoContent)
+	call(t, token, http.MethodPatch, "/Users/"+id, patchOps(map[string]any{"op": "replace", "path": "active", "value": false})).Expect(t, http.StatusNoContent)
 	if acct := app.account("grace"); acct["enabled"] != false {
 		t.Errorf("after deactivation: %v", acct)
 	}
-	if state := provisioningState(call(t, token, http.MethodGet, "/Users/"+id, nil).body, "legacy"); state != "Disabled" {
+	if state := provisioningState(call(t, token, http.MethodGet, "/Users/"+id, nil).Body, "legacy"); state != "Disabled" {
 		t.Errorf("state after deactivation: %q", state)
 	}
-	call(t, token, http.MethodPatch, "/Users/"+id, patchOps(map[string]any{"op": "replace", "path": "active", "value": true})).expect(t, http.StatusNoContent)
+	call(t, token, http.MethodPatch, "/Users/"+id, patchOps(map[string]any{"op": "replace", "path": "active", "value": true})).Expect(t, http.StatusNoContent)
 	if acct := app.account("grace"); acct["enabled"] != true {
 		t.Errorf("after reactivation: %v", acct)
 	}
@@ -175,12 +175,12 @@ func TestProvisioningThroughAWebhook(t *testing.T) {
 	// The app goes down: the write is stored and answered 502 with the app's error; the user
 	// reports the failure; when the app is back, it converges, with no duplicate account.
 	app.setDown(true)
-	res := call(t, token, http.MethodPatch, "/Users/"+id, patchOps(map[string]any{"op": "replace", "path": "displayName", "value": "Grace H."})).expect(t, http.StatusBadGateway)
-	if !strings.Contains(fmt.Sprint(res.body["detail"]), "legacy") {
-		t.Errorf("502 detail: %s", res.raw)
+	res := call(t, token, http.MethodPatch, "/Users/"+id, patchOps(map[string]any{"op": "replace", "path": "displayName", "value": "Grace H."})).Expect(t, http.StatusBadGateway)
+	if !strings.Contains(fmt.Sprint(res.Body["detail"]), "legacy") {
+		t.Errorf("502 detail: %s", res.Raw)
 	}
 	// Failed after the attempt, or Pending once the operator knows the app is not ready.
-	if state := provisioningState(call(t, token, http.MethodGet, "/Users/"+id, nil).body, "legacy"); state != "Failed" && state != "Pending" {
+	if state := provisioningState(call(t, token, http.MethodGet, "/Users/"+id, nil).Body, "legacy"); state != "Failed" && state != "Pending" {
 		t.Errorf("state while the app is down: %q", state)
 	}
 	eventually(t, func() error {
@@ -200,7 +200,7 @@ func TestProvisioningThroughAWebhook(t *testing.T) {
 		if acct := app.account("grace"); acct["name"] != "Grace H." {
 			return fmt.Errorf("account after the app came back: %v", acct)
 		}
-		if state := provisioningState(call(t, token, http.MethodGet, "/Users/"+id, nil).body, "legacy"); state != "Provisioned" {
+		if state := provisioningState(call(t, token, http.MethodGet, "/Users/"+id, nil).Body, "legacy"); state != "Provisioned" {
 			return fmt.Errorf("state after the app came back: %q", state)
 		}
 		return nil
@@ -236,8 +236,8 @@ func TestProvisioningThroughAWebhook(t *testing.T) {
 	})
 
 	// Delete: the account goes, then the ScimUser (its finalizer waited for the app).
-	call(t, token, http.MethodDelete, "/Users/"+id, nil).expect(t, http.StatusNoContent)
-	call(t, token, http.MethodGet, "/Users/"+id, nil).expect(t, http.StatusNotFound)
+	call(t, token, http.MethodDelete, "/Users/"+id, nil).Expect(t, http.StatusNoContent)
+	call(t, token, http.MethodGet, "/Users/"+id, nil).Expect(t, http.StatusNotFound)
 	eventually(t, func() error {
 		if app.account("grace") != nil {
 			return fmt.Errorf("the account still exists")

@@ -11,7 +11,7 @@ import (
 
 func userNames(res response) []string {
 	names := []string{}
-	for _, r := range res.body["Resources"].([]any) {
+	for _, r := range res.Body["Resources"].([]any) {
 		names = append(names, r.(map[string]any)["userName"].(string))
 	}
 	return names
@@ -28,7 +28,7 @@ func TestFiltersIdentityProvidersSend(t *testing.T) {
 		call(t, token, http.MethodPost, "/Users", map[string]any{
 			"userName": name, "externalId": fmt.Sprint("ext-", i), "active": i != 1,
 			"emails": []any{map[string]any{"value": fmt.Sprint("work", i, "@corp.example"), "type": "work"}},
-		}).expect(t, http.StatusCreated)
+		}).Expect(t, http.StatusCreated)
 	}
 	cases := []struct {
 		reason string
@@ -48,17 +48,17 @@ func TestFiltersIdentityProvidersSend(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.reason, func(t *testing.T) {
-			res := get(t, token, "/Users", url.Values{"filter": {c.filter}, "startIndex": {"1"}, "count": {"100"}}).expect(t, http.StatusOK)
+			res := get(t, token, "/Users", url.Values{"filter": {c.filter}, "startIndex": {"1"}, "count": {"100"}}).Expect(t, http.StatusOK)
 			if diff := cmp.Diff(c.want, userNames(res)); diff != "" {
 				t.Errorf("(-want +got):\n%s", diff)
 			}
-			if res.body["totalResults"] != float64(len(c.want)) {
-				t.Errorf("totalResults %v", res.body["totalResults"])
+			if res.Body["totalResults"] != float64(len(c.want)) {
+				t.Errorf("totalResults %v", res.Body["totalResults"])
 			}
 		})
 	}
 	// Okta sends spaces as '+'.
-	res := call(t, token, http.MethodGet, `/Users?filter=userName+eq+%22bob%40example.com%22&startIndex=1&count=100`, nil).expect(t, http.StatusOK)
+	res := call(t, token, http.MethodGet, `/Users?filter=userName+eq+%22bob%40example.com%22&startIndex=1&count=100`, nil).Expect(t, http.StatusOK)
 	if diff := cmp.Diff([]string{"bob@example.com"}, userNames(res)); diff != "" {
 		t.Errorf("+-encoded filter (-want +got):\n%s", diff)
 	}
@@ -80,19 +80,19 @@ func TestBadQueriesAre400(t *testing.T) {
 		{"an unknown attribute to return", url.Values{"attributes": {"shoeSize"}}, "invalidValue"},
 		{"a cursor this server did not issue", url.Values{"cursor": {"garbage"}}, "invalidCursor"},
 	}
-	res := get(t, token, "/Users", url.Values{"filter": {`password eq "hunter2"`}}).expect(t, http.StatusForbidden)
-	if res.body["scimType"] != "sensitive" {
-		t.Errorf("a password in a URL: %s", res.raw)
+	res := get(t, token, "/Users", url.Values{"filter": {`password eq "hunter2"`}}).Expect(t, http.StatusForbidden)
+	if res.Body["scimType"] != "sensitive" {
+		t.Errorf("a password in a URL: %s", res.Raw)
 	}
-	search := call(t, token, http.MethodPost, "/Users/.search", map[string]any{"filter": `PASSWORD eq "hunter2"`}).expect(t, http.StatusBadRequest)
-	if search.body["scimType"] != "invalidFilter" {
-		t.Errorf("a password filter: %s", search.raw)
+	search := call(t, token, http.MethodPost, "/Users/.search", map[string]any{"filter": `PASSWORD eq "hunter2"`}).Expect(t, http.StatusBadRequest)
+	if search.Body["scimType"] != "invalidFilter" {
+		t.Errorf("a password filter: %s", search.Raw)
 	}
 	for _, c := range cases {
 		t.Run(c.reason, func(t *testing.T) {
-			res := get(t, token, "/Users", c.query).expect(t, http.StatusBadRequest)
-			if res.body["scimType"] != c.scimType {
-				t.Errorf("scimType %v, want %s", res.body["scimType"], c.scimType)
+			res := get(t, token, "/Users", c.query).Expect(t, http.StatusBadRequest)
+			if res.Body["scimType"] != c.scimType {
+				t.Errorf("scimType %v, want %s", res.Body["scimType"], c.scimType)
 			}
 		})
 	}
@@ -110,18 +110,18 @@ func TestPagingSortingAndCursors(t *testing.T) {
 	_, token := newTenant(t)
 	names := []string{"e", "c", "a", "d", "b"}
 	for _, n := range names {
-		call(t, token, http.MethodPost, "/Users", map[string]any{"userName": n}).expect(t, http.StatusCreated)
+		call(t, token, http.MethodPost, "/Users", map[string]any{"userName": n}).Expect(t, http.StatusCreated)
 	}
 	// The server's order is creation order, stable across pages (K7).
-	page2 := get(t, token, "/Users", url.Values{"startIndex": {"3"}, "count": {"2"}}).expect(t, http.StatusOK)
-	if diff := cmp.Diff([]string{"a", "d"}, userNames(page2)); diff != "" || page2.body["startIndex"] != 3.0 || page2.body["itemsPerPage"] != 2.0 || page2.body["totalResults"] != 5.0 {
-		t.Errorf("page 2 (-want +got):\n%s\n%s", diff, page2.raw)
+	page2 := get(t, token, "/Users", url.Values{"startIndex": {"3"}, "count": {"2"}}).Expect(t, http.StatusOK)
+	if diff := cmp.Diff([]string{"a", "d"}, userNames(page2)); diff != "" || page2.Body["startIndex"] != 3.0 || page2.Body["itemsPerPage"] != 2.0 || page2.Body["totalResults"] != 5.0 {
+		t.Errorf("page 2 (-want +got):\n%s\n%s", diff, page2.Raw)
 	}
-	none := get(t, token, "/Users", url.Values{"count": {"0"}}).expect(t, http.StatusOK)
-	if none.body["totalResults"] != 5.0 || len(none.body["Resources"].([]any)) != 0 {
-		t.Errorf("count=0: %s", none.raw)
+	none := get(t, token, "/Users", url.Values{"count": {"0"}}).Expect(t, http.StatusOK)
+	if none.Body["totalResults"] != 5.0 || len(none.Body["Resources"].([]any)) != 0 {
+		t.Errorf("count=0: %s", none.Raw)
 	}
-	sorted := get(t, token, "/Users", url.Values{"sortBy": {"userName"}, "sortOrder": {"descending"}}).expect(t, http.StatusOK)
+	sorted := get(t, token, "/Users", url.Values{"sortBy": {"userName"}, "sortOrder": {"descending"}}).Expect(t, http.StatusOK)
 	if diff := cmp.Diff([]string{"e", "d", "c", "b", "a"}, userNames(sorted)); diff != "" {
 		t.Errorf("sorted (-want +got):\n%s", diff)
 	}
@@ -129,9 +129,9 @@ func TestPagingSortingAndCursors(t *testing.T) {
 	var seen []string
 	cursor := ""
 	for range 10 {
-		res := get(t, token, "/Users", url.Values{"cursor": {cursor}, "count": {"2"}}).expect(t, http.StatusOK)
+		res := get(t, token, "/Users", url.Values{"cursor": {cursor}, "count": {"2"}}).Expect(t, http.StatusOK)
 		seen = append(seen, userNames(res)...)
-		next, _ := res.body["nextCursor"].(string)
+		next, _ := res.Body["nextCursor"].(string)
 		if next == "" {
 			break
 		}
@@ -144,19 +144,19 @@ func TestPagingSortingAndCursors(t *testing.T) {
 
 func TestAttributesAndExcludedAttributes(t *testing.T) {
 	_, token := newTenant(t)
-	id := call(t, token, http.MethodPost, "/Users", oktaCreateUser("proj@example.com")).expect(t, http.StatusCreated).body["id"].(string)
-	res := get(t, token, "/Users/"+id, url.Values{"attributes": {"userName,name.givenName"}}).expect(t, http.StatusOK)
+	id := call(t, token, http.MethodPost, "/Users", oktaCreateUser("proj@example.com")).Expect(t, http.StatusCreated).Body["id"].(string)
+	res := get(t, token, "/Users/"+id, url.Values{"attributes": {"userName,name.givenName"}}).Expect(t, http.StatusOK)
 	want := map[string]any{"userName": "proj@example.com", "name": map[string]any{"givenName": "Ada"}}
 	for k, v := range want {
-		if !cmp.Equal(res.body[k], v) {
-			t.Errorf("%s = %v, want %v", k, res.body[k], v)
+		if !cmp.Equal(res.Body[k], v) {
+			t.Errorf("%s = %v, want %v", k, res.Body[k], v)
 		}
 	}
-	if res.body["emails"] != nil || res.body["displayName"] != nil || res.body["id"] != id || res.body["meta"] == nil {
-		t.Errorf("attributes=userName,name.givenName: %s", res.raw)
+	if res.Body["emails"] != nil || res.Body["displayName"] != nil || res.Body["id"] != id || res.Body["meta"] == nil {
+		t.Errorf("attributes=userName,name.givenName: %s", res.Raw)
 	}
-	list := get(t, token, "/Users", url.Values{"excludedAttributes": {"emails,urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:department"}}).expect(t, http.StatusOK)
-	u := list.body["Resources"].([]any)[0].(map[string]any)
+	list := get(t, token, "/Users", url.Values{"excludedAttributes": {"emails,urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:department"}}).Expect(t, http.StatusOK)
+	u := list.Body["Resources"].([]any)[0].(map[string]any)
 	if u["emails"] != nil || u["urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"].(map[string]any)["department"] != nil || u["userName"] == nil {
 		t.Errorf("excludedAttributes: %v", u)
 	}
@@ -167,20 +167,20 @@ func TestGroupQueriesAsEntraSendsThem(t *testing.T) {
 	u := newUsers(t, token, 2)
 	group := call(t, token, http.MethodPost, "/Groups", map[string]any{
 		"displayName": "Sales", "externalId": "g-ext", "members": []any{map[string]any{"value": u[0]}},
-	}).expect(t, http.StatusCreated).body["id"].(string)
-	call(t, token, http.MethodPost, "/Groups", map[string]any{"displayName": "Support"}).expect(t, http.StatusCreated)
+	}).Expect(t, http.StatusCreated).Body["id"].(string)
+	call(t, token, http.MethodPost, "/Groups", map[string]any{"displayName": "Support"}).Expect(t, http.StatusCreated)
 
 	// E6: displayName eq with excludedAttributes=members, on lists and on GET by id.
-	res := get(t, token, "/Groups", url.Values{"filter": {`displayName eq "sales"`}, "excludedAttributes": {"members"}}).expect(t, http.StatusOK)
-	if res.body["totalResults"] != 1.0 {
-		t.Fatalf("%s", res.raw)
+	res := get(t, token, "/Groups", url.Values{"filter": {`displayName eq "sales"`}, "excludedAttributes": {"members"}}).Expect(t, http.StatusOK)
+	if res.Body["totalResults"] != 1.0 {
+		t.Fatalf("%s", res.Raw)
 	}
-	if g := res.body["Resources"].([]any)[0].(map[string]any); g["id"] != group || g["members"] != nil {
+	if g := res.Body["Resources"].([]any)[0].(map[string]any); g["id"] != group || g["members"] != nil {
 		t.Errorf("group %v", g)
 	}
-	byID := get(t, token, "/Groups/"+group, url.Values{"excludedAttributes": {"members"}}).expect(t, http.StatusOK)
-	if byID.body["members"] != nil || byID.body["displayName"] != "Sales" {
-		t.Errorf("GET excludedAttributes=members: %s", byID.raw)
+	byID := get(t, token, "/Groups/"+group, url.Values{"excludedAttributes": {"members"}}).Expect(t, http.StatusOK)
+	if byID.Body["members"] != nil || byID.Body["displayName"] != "Sales" {
+		t.Errorf("GET excludedAttributes=members: %s", byID.Raw)
 	}
 	for filter, want := range map[string]float64{
 		fmt.Sprintf(`members[value eq "%s"]`, u[0]):                      1,
@@ -189,27 +189,27 @@ func TestGroupQueriesAsEntraSendsThem(t *testing.T) {
 		`externalId eq "g-ext"`:                                          1,
 		`displayName sw "S"`:                                             2,
 	} {
-		if res := get(t, token, "/Groups", url.Values{"filter": {filter}}).expect(t, http.StatusOK); res.body["totalResults"] != want {
-			t.Errorf("%s: totalResults %v, want %v", filter, res.body["totalResults"], want)
+		if res := get(t, token, "/Groups", url.Values{"filter": {filter}}).Expect(t, http.StatusOK); res.Body["totalResults"] != want {
+			t.Errorf("%s: totalResults %v, want %v", filter, res.Body["totalResults"], want)
 		}
 	}
 }
 
 func TestSearchWithPost(t *testing.T) {
 	_, token := newTenant(t)
-	call(t, token, http.MethodPost, "/Users", map[string]any{"userName": "searcher"}).expect(t, http.StatusCreated)
-	call(t, token, http.MethodPost, "/Groups", map[string]any{"displayName": "searchers"}).expect(t, http.StatusCreated)
+	call(t, token, http.MethodPost, "/Users", map[string]any{"userName": "searcher"}).Expect(t, http.StatusCreated)
+	call(t, token, http.MethodPost, "/Groups", map[string]any{"displayName": "searchers"}).Expect(t, http.StatusCreated)
 	body := map[string]any{
 		"schemas": []string{"urn:ietf:params:scim:api:messages:2.0:SearchRequest"},
 		"filter":  `userName eq "searcher"`, "attributes": []string{"userName"},
 	}
-	res := call(t, token, http.MethodPost, "/Users/.search", body).expect(t, http.StatusOK)
+	res := call(t, token, http.MethodPost, "/Users/.search", body).Expect(t, http.StatusOK)
 	if diff := cmp.Diff([]string{"searcher"}, userNames(res)); diff != "" {
 		t.Errorf("/Users/.search (-want +got):\n%s", diff)
 	}
 	// At the root, a filter valid for users and groups searches both.
-	root := call(t, token, http.MethodPost, "/.search", map[string]any{"filter": `meta.created pr`}).expect(t, http.StatusOK)
-	if root.body["totalResults"] != 2.0 {
-		t.Errorf("/.search: %s", root.raw)
+	root := call(t, token, http.MethodPost, "/.search", map[string]any{"filter": `meta.created pr`}).Expect(t, http.StatusOK)
+	if root.Body["totalResults"] != 2.0 {
+		t.Errorf("/.search: %s", root.Raw)
 	}
 }

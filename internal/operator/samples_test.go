@@ -49,12 +49,12 @@ func TestSamplesWork(t *testing.T) {
 	const sampleToken = "replace-me-with-a-long-random-token"
 	eventually(t, func() error {
 		res := call(t, sampleToken, http.MethodGet, "/Users/ada", nil)
-		if res.status != http.StatusOK {
-			return errors.New(string(res.raw))
+		if res.Status != http.StatusOK {
+			return errors.New(string(res.Raw))
 		}
-		groups, _ := res.body["groups"].([]any)
-		if res.body["userName"] != "ada@example.com" || len(groups) != 1 {
-			return errors.New("sample user: " + string(res.raw))
+		groups, _ := res.Body["groups"].([]any)
+		if res.Body["userName"] != "ada@example.com" || len(groups) != 1 {
+			return errors.New("sample user: " + string(res.Raw))
 		}
 		return nil
 	})

@@ -41,39 +41,39 @@ func oktaCreateUser(userName string) map[string]any {
 
 func TestListUsersOfEmptyTenantIsAnEmptyListResponse(t *testing.T) {
 	_, token := newTenant(t)
-	res := call(t, token, http.MethodGet, "/Users", nil).expect(t, http.StatusOK)
-	if got := res.header.Get("Content-Type"); got != "application/scim+json" {
+	res := call(t, token, http.MethodGet, "/Users", nil).Expect(t, http.StatusOK)
+	if got := res.Header.Get("Content-Type"); got != "application/scim+json" {
 		t.Errorf("Content-Type %q", got)
 	}
 	want := map[string]any{
 		"schemas":      []any{resource.ListResponseSchema},
 		"totalResults": 0.0, "startIndex": 1.0, "itemsPerPage": 0.0, "Resources": []any{},
 	}
-	if diff := cmp.Diff(want, res.body); diff != "" {
+	if diff := cmp.Diff(want, res.Body); diff != "" {
 		t.Errorf("ListResponse (-want +got):\n%s", diff)
 	}
 }
 
 func TestCreatedUserIsAScimUserAndIsServedBack(t *testing.T) {
 	ns, token := newTenant(t)
-	created := call(t, token, http.MethodPost, "/Users", oktaCreateUser("ada@example.com")).expect(t, http.StatusCreated)
+	created := call(t, token, http.MethodPost, "/Users", oktaCreateUser("ada@example.com")).Expect(t, http.StatusCreated)
 
-	id, _ := created.body["id"].(string)
+	id, _ := created.Body["id"].(string)
 	if id == "" {
-		t.Fatalf("no id in %s", created.raw)
+		t.Fatalf("no id in %s", created.Raw)
 	}
-	if loc := created.header.Get("Location"); loc != scimURL+"/Users/"+id {
+	if loc := created.Header.Get("Location"); loc != scimURL+"/Users/"+id {
 		t.Errorf("Location %q, want %q", loc, scimURL+"/Users/"+id)
 	}
-	meta := created.body["meta"].(map[string]any)
-	if created.header.Get("ETag") == "" || created.header.Get("ETag") != meta["version"] {
-		t.Errorf("ETag %q does not match meta.version %v", created.header.Get("ETag"), meta["version"])
+	meta := created.Body["meta"].(map[string]any)
+	if created.Header.Get("ETag") == "" || created.Header.Get("ETag") != meta["version"] {
+		t.Errorf("ETag %q does not match meta.version %v", created.Header.Get("ETag"), meta["version"])
 	}
 	if meta["resourceType"] != "User" || meta["location"] != scimURL+"/Users/"+id || meta["created"] == "" {
 		t.Errorf("meta %v", meta)
 	}
-	if strings.Contains(string(created.raw), "battery") || created.body["password"] != nil {
-		t.Errorf("the password was returned: %s", created.raw)
+	if strings.Contains(string(created.Raw), "battery") || created.Body["password"] != nil {
+		t.Errorf("the password was returned: %s", created.Raw)
 	}
 
 	// The user is a ScimUser named by its id, in the tenant's namespace, without its password.
@@ -99,52 +99,52 @@ func TestCreatedUserIsAScimUserAndIsServedBack(t *testing.T) {
 	}
 
 	// GET by id and the list return the same representation as the create.
-	got := call(t, token, http.MethodGet, "/Users/"+id, nil).expect(t, http.StatusOK)
-	if diff := cmp.Diff(created.body, got.body); diff != "" {
+	got := call(t, token, http.MethodGet, "/Users/"+id, nil).Expect(t, http.StatusOK)
+	if diff := cmp.Diff(created.Body, got.Body); diff != "" {
 		t.Errorf("GET differs from POST (-post +get):\n%s", diff)
 	}
-	list := call(t, token, http.MethodGet, "/Users", nil).expect(t, http.StatusOK)
-	if list.body["totalResults"] != 1.0 {
-		t.Fatalf("totalResults %v", list.body["totalResults"])
+	list := call(t, token, http.MethodGet, "/Users", nil).Expect(t, http.StatusOK)
+	if list.Body["totalResults"] != 1.0 {
+		t.Fatalf("totalResults %v", list.Body["totalResults"])
 	}
-	if diff := cmp.Diff(created.body, list.body["Resources"].([]any)[0]); diff != "" {
+	if diff := cmp.Diff(created.Body, list.Body["Resources"].([]any)[0]); diff != "" {
 		t.Errorf("listed user differs (-post +list):\n%s", diff)
 	}
 	wantSchemas := []any{resource.UserSchema, resource.EnterpriseUserSchema, "urn:ietf:params:scim:schemas:extension:custom:2.0:User"}
-	if diff := cmp.Diff(wantSchemas, got.body["schemas"]); diff != "" {
+	if diff := cmp.Diff(wantSchemas, got.Body["schemas"]); diff != "" {
 		t.Errorf("schemas (-want +got):\n%s", diff)
 	}
 }
 
 func TestUserNameIsUniqueIgnoringCase(t *testing.T) {
 	_, token := newTenant(t)
-	call(t, token, http.MethodPost, "/Users", oktaCreateUser("grace@example.com")).expect(t, http.StatusCreated)
-	dup := call(t, token, http.MethodPost, "/Users", oktaCreateUser("Grace@Example.com")).expect(t, http.StatusConflict)
-	if dup.body["scimType"] != "uniqueness" || dup.body["status"] != "409" {
-		t.Errorf("error body %s", dup.raw)
+	call(t, token, http.MethodPost, "/Users", oktaCreateUser("grace@example.com")).Expect(t, http.StatusCreated)
+	dup := call(t, token, http.MethodPost, "/Users", oktaCreateUser("Grace@Example.com")).Expect(t, http.StatusConflict)
+	if dup.Body["scimType"] != "uniqueness" || dup.Body["status"] != "409" {
+		t.Errorf("error body %s", dup.Raw)
 	}
 }
 
 func TestUnknownUserIs404WithErrorBody(t *testing.T) {
 	_, token := newTenant(t)
-	res := call(t, token, http.MethodGet, "/Users/does-not-exist", nil).expect(t, http.StatusNotFound)
-	if res.body["status"] != "404" || res.body["schemas"].([]any)[0] != resource.ErrorSchema {
-		t.Errorf("error body %s", res.raw)
+	res := call(t, token, http.MethodGet, "/Users/does-not-exist", nil).Expect(t, http.StatusNotFound)
+	if res.Body["status"] != "404" || res.Body["schemas"].([]any)[0] != resource.ErrorSchema {
+		t.Errorf("error body %s", res.Raw)
 	}
 }
 
 func TestGroupWithMembers(t *testing.T) {
 	ns, token := newTenant(t)
-	alice := call(t, token, http.MethodPost, "/Users", map[string]any{"userName": "alice"}).expect(t, http.StatusCreated).body["id"].(string)
-	bob := call(t, token, http.MethodPost, "/Users", map[string]any{"userName": "bob"}).expect(t, http.StatusCreated).body["id"].(string)
+	alice := call(t, token, http.MethodPost, "/Users", map[string]any{"userName": "alice"}).Expect(t, http.StatusCreated).Body["id"].(string)
+	bob := call(t, token, http.MethodPost, "/Users", map[string]any{"userName": "bob"}).Expect(t, http.StatusCreated).Body["id"].(string)
 
 	created := call(t, token, http.MethodPost, "/Groups", map[string]any{
 		"schemas":     []string{resource.GroupSchema},
 		"displayName": "Engineering",
 		"members":     []map[string]any{{"value": alice, "display": "Alice"}, {"value": bob}},
-	}).expect(t, http.StatusCreated)
-	groupID := created.body["id"].(string)
-	members := created.body["members"].([]any)
+	}).Expect(t, http.StatusCreated)
+	groupID := created.Body["id"].(string)
+	members := created.Body["members"].([]any)
 	if len(members) != 2 {
 		t.Fatalf("members %v", members)
 	}
@@ -155,20 +155,20 @@ func TestGroupWithMembers(t *testing.T) {
 		}
 	}
 
-	got := call(t, token, http.MethodGet, "/Groups/"+groupID, nil).expect(t, http.StatusOK)
-	if diff := cmp.Diff(created.body, got.body); diff != "" {
+	got := call(t, token, http.MethodGet, "/Groups/"+groupID, nil).Expect(t, http.StatusOK)
+	if diff := cmp.Diff(created.Body, got.Body); diff != "" {
 		t.Errorf("GET differs from POST (-post +get):\n%s", diff)
 	}
-	if list := call(t, token, http.MethodGet, "/Groups", nil).expect(t, http.StatusOK); list.body["totalResults"] != 1.0 {
-		t.Errorf("list %s", list.raw)
+	if list := call(t, token, http.MethodGet, "/Groups", nil).Expect(t, http.StatusOK); list.Body["totalResults"] != 1.0 {
+		t.Errorf("list %s", list.Raw)
 	}
 
 	// The user's read-only groups attribute is derived from the membership.
-	user := call(t, token, http.MethodGet, "/Users/"+alice, nil).expect(t, http.StatusOK)
+	user := call(t, token, http.MethodGet, "/Users/"+alice, nil).Expect(t, http.StatusOK)
 	wantGroups := []any{map[string]any{
 		"value": groupID, "$ref": scimURL + "/Groups/" + groupID, "display": "Engineering", "type": "direct",
 	}}
-	if diff := cmp.Diff(wantGroups, user.body["groups"]); diff != "" {
+	if diff := cmp.Diff(wantGroups, user.Body["groups"]); diff != "" {
 		t.Errorf("groups (-want +got):\n%s", diff)
 	}
 
@@ -184,29 +184,29 @@ func TestGroupWithMembers(t *testing.T) {
 		return nil
 	})
 
-	dup := call(t, token, http.MethodPost, "/Groups", map[string]any{"displayName": "ENGINEERING"}).expect(t, http.StatusConflict)
-	if dup.body["scimType"] != "uniqueness" {
-		t.Errorf("error body %s", dup.raw)
+	dup := call(t, token, http.MethodPost, "/Groups", map[string]any{"displayName": "ENGINEERING"}).Expect(t, http.StatusConflict)
+	if dup.Body["scimType"] != "uniqueness" {
+		t.Errorf("error body %s", dup.Raw)
 	}
 }
 
 func TestTenantsAreIsolated(t *testing.T) {
 	_, tokenA := newTenant(t)
 	_, tokenB := newTenant(t)
-	userA := call(t, tokenA, http.MethodPost, "/Users", map[string]any{"userName": "shared-name"}).expect(t, http.StatusCreated).body["id"].(string)
+	userA := call(t, tokenA, http.MethodPost, "/Users", map[string]any{"userName": "shared-name"}).Expect(t, http.StatusCreated).Body["id"].(string)
 
-	call(t, tokenB, http.MethodGet, "/Users/"+userA, nil).expect(t, http.StatusNotFound)
-	if list := call(t, tokenB, http.MethodGet, "/Users", nil).expect(t, http.StatusOK); list.body["totalResults"] != 0.0 {
-		t.Errorf("tenant B sees tenant A's users: %s", list.raw)
+	call(t, tokenB, http.MethodGet, "/Users/"+userA, nil).Expect(t, http.StatusNotFound)
+	if list := call(t, tokenB, http.MethodGet, "/Users", nil).Expect(t, http.StatusOK); list.Body["totalResults"] != 0.0 {
+		t.Errorf("tenant B sees tenant A's users: %s", list.Raw)
 	}
 	// The same userName may exist in both tenants.
-	call(t, tokenB, http.MethodPost, "/Users", map[string]any{"userName": "shared-name"}).expect(t, http.StatusCreated)
+	call(t, tokenB, http.MethodPost, "/Users", map[string]any{"userName": "shared-name"}).Expect(t, http.StatusCreated)
 	// A group of tenant B cannot refer to a user of tenant A.
 	res := call(t, tokenB, http.MethodPost, "/Groups", map[string]any{
 		"displayName": "stolen", "members": []map[string]any{{"value": userA}},
-	}).expect(t, http.StatusBadRequest)
-	if res.body["scimType"] != "invalidValue" {
-		t.Errorf("error body %s", res.raw)
+	}).Expect(t, http.StatusBadRequest)
+	if res.Body["scimType"] != "invalidValue" {
+		t.Errorf("error body %s", res.Raw)
 	}
 }
 
@@ -214,9 +214,9 @@ func TestMissingOrWrongTokenIs401(t *testing.T) {
 	newTenant(t)
 	for name, token := range map[string]string{"missing": "", "wrong": "not-a-token"} {
 		t.Run(name, func(t *testing.T) {
-			res := call(t, token, http.MethodGet, "/Users", nil).expect(t, http.StatusUnauthorized)
-			if res.header.Get("WWW-Authenticate") == "" || res.body["status"] != "401" {
-				t.Errorf("headers %v body %s", res.header, res.raw)
+			res := call(t, token, http.MethodGet, "/Users", nil).Expect(t, http.StatusUnauthorized)
+			if res.Header.Get("WWW-Authenticate") == "" || res.Body["status"] != "401" {
+				t.Errorf("headers %v body %s", res.Header, res.Raw)
 			}
 		})
 	}
@@ -241,12 +241,12 @@ func TestBadInputGetsAScimError(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.reason, func(t *testing.T) {
-			res := call(t, token, http.MethodPost, "/Users", c.body).expect(t, c.status)
-			if res.body["scimType"] != nil && res.body["scimType"] != c.scimType || c.scimType != "" && res.body["scimType"] != c.scimType {
-				t.Errorf("scimType %v, want %q: %s", res.body["scimType"], c.scimType, res.raw)
+			res := call(t, token, http.MethodPost, "/Users", c.body).Expect(t, c.status)
+			if res.Body["scimType"] != nil && res.Body["scimType"] != c.scimType || c.scimType != "" && res.Body["scimType"] != c.scimType {
+				t.Errorf("scimType %v, want %q: %s", res.Body["scimType"], c.scimType, res.Raw)
 			}
-			if res.body["status"] != fmt.Sprint(c.status) || res.header.Get("Content-Type") != "application/scim+json" {
-				t.Errorf("error response %v %s", res.header, res.raw)
+			if res.Body["status"] != fmt.Sprint(c.status) || res.Header.Get("Content-Type") != "application/scim+json" {
+				t.Errorf("error response %v %s", res.Header, res.Raw)
 			}
 		})
 	}

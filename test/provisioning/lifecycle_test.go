@@ -67,7 +67,7 @@ func testLifecycle(t *testing.T, app downstream) {
 	var id, groupID string
 
 	step(t, "a new user gets an account", func(t *testing.T) {
-		id = call(t, token, http.MethodPost, "/Users", grace.scim()).expect(t, http.StatusCreated).body["id"].(string)
+		id = call(t, token, http.MethodPost, "/Users", grace.scim()).Expect(t, http.StatusCreated).Body["id"].(string)
 		eventually(t, "the account", func() error { return app.account(grace) })
 		waitUserState(t, ns, token, id, scimv1.ProvisioningProvisioned)
 	})
@@ -78,7 +78,7 @@ func testLifecycle(t *testing.T, app downstream) {
 			map[string]any{"op": "replace", "path": "displayName", "value": grace.DisplayName},
 			map[string]any{"op": "replace", "path": "emails", "value": []any{map[string]any{"value": grace.Email, "type": "work", "primary": true}}},
 			map[string]any{"op": "replace", "path": "password", "value": grace.Password},
-		)).expect(t, http.StatusNoContent)
+		)).Expect(t, http.StatusNoContent)
 		eventually(t, "the changed account", func() error { return app.account(grace) })
 		waitUserState(t, ns, token, id, scimv1.ProvisioningProvisioned)
 	})
@@ -100,18 +100,18 @@ func testLifecycle(t *testing.T, app downstream) {
 			"schemas":     []string{"urn:ietf:params:scim:schemas:core:2.0:Group"},
 			"displayName": "engineers",
 			"members":     []any{map[string]any{"value": id}},
-		}).expect(t, http.StatusCreated).body["id"].(string)
+		}).Expect(t, http.StatusCreated).Body["id"].(string)
 		eventually(t, "the group with grace", func() error { return app.group("engineers", "grace") })
 		waitGroupState(t, ns, token, groupID, scimv1.ProvisioningProvisioned)
 
 		call(t, token, http.MethodPatch, "/Groups/"+groupID, patchOps(
 			map[string]any{"op": "remove", "path": fmt.Sprintf("members[value eq %q]", id)},
-		)).expect(t, http.StatusNoContent)
+		)).Expect(t, http.StatusNoContent)
 		eventually(t, "the group without members", func() error { return app.group("engineers") })
 
 		call(t, token, http.MethodPatch, "/Groups/"+groupID, patchOps(
 			map[string]any{"op": "add", "path": "members", "value": []any{map[string]any{"value": id}}},
-		)).expect(t, http.StatusNoContent)
+		)).Expect(t, http.StatusNoContent)
 		eventually(t, "the group with grace again", func() error { return app.group("engineers", "grace") })
 		waitGroupState(t, ns, token, groupID, scimv1.ProvisioningProvisioned)
 	})
@@ -131,9 +131,9 @@ func testLifecycle(t *testing.T, app downstream) {
 		grace.DisplayName = "Grace M. Hopper"
 		call(t, token, http.MethodPatch, "/Users/"+id, patchOps(
 			map[string]any{"op": "replace", "path": "displayName", "value": grace.DisplayName},
-		)).expect(t, http.StatusNoContent)
+		)).Expect(t, http.StatusNoContent)
 		ada := wantUser{UserName: "ada", DisplayName: "Ada Lovelace", Email: "ada@example.com", Password: "ada-Pa55", Active: true}
-		adaID := call(t, token, http.MethodPost, "/Users", ada.scim()).expect(t, http.StatusCreated).body["id"].(string)
+		adaID := call(t, token, http.MethodPost, "/Users", ada.scim()).Expect(t, http.StatusCreated).Body["id"].(string)
 
 		for _, u := range []string{id, adaID} {
 			t.Logf("user %s while the app is down: %s", u, waitUserState(t, ns, token, u, scimv1.ProvisioningFailed))
@@ -158,20 +158,20 @@ func testLifecycle(t *testing.T, app downstream) {
 		grace.UserName = "ghopper"
 		call(t, token, http.MethodPatch, "/Users/"+id, patchOps(
 			map[string]any{"op": "replace", "path": "userName", "value": grace.UserName},
-		)).expect(t, http.StatusNoContent)
+		)).Expect(t, http.StatusNoContent)
 		eventually(t, "the renamed account", func() error { return app.account(grace) })
 		eventually(t, "no account left under the old name", func() error { return app.noAccount("grace") })
 		call(t, token, http.MethodPatch, "/Groups/"+groupID, patchOps(
 			map[string]any{"op": "replace", "path": "displayName", "value": "engineering"},
-		)).expect(t, http.StatusNoContent)
+		)).Expect(t, http.StatusNoContent)
 		eventually(t, "the renamed group with its member", func() error { return app.group("engineering", grace.UserName) })
 		eventually(t, "no group left under the old name", func() error { return app.noGroup("engineers") })
 		waitUserState(t, ns, token, id, scimv1.ProvisioningProvisioned)
 	})
 
 	step(t, "deleting the user deletes the account", func(t *testing.T) {
-		call(t, token, http.MethodDelete, "/Users/"+id, nil).expect(t, http.StatusNoContent)
-		call(t, token, http.MethodGet, "/Users/"+id, nil).expect(t, http.StatusNotFound)
+		call(t, token, http.MethodDelete, "/Users/"+id, nil).Expect(t, http.StatusNoContent)
+		call(t, token, http.MethodGet, "/Users/"+id, nil).Expect(t, http.StatusNotFound)
 		eventually(t, "the account to go", func() error { return app.noAccount(grace.UserName) })
 		eventually(t, "the group to lose its member", func() error { return app.group("engineering") })
 		// The finalizer held the ScimUser until the account was gone.
@@ -179,8 +179,8 @@ func testLifecycle(t *testing.T, app downstream) {
 	})
 
 	step(t, "deleting the group deletes it in the app", func(t *testing.T) {
-		call(t, token, http.MethodDelete, "/Groups/"+groupID, nil).expect(t, http.StatusNoContent)
-		call(t, token, http.MethodGet, "/Groups/"+groupID, nil).expect(t, http.StatusNotFound)
+		call(t, token, http.MethodDelete, "/Groups/"+groupID, nil).Expect(t, http.StatusNoContent)
+		call(t, token, http.MethodGet, "/Groups/"+groupID, nil).Expect(t, http.StatusNotFound)
 		eventually(t, "the group to go", func() error { return app.noGroup("engineering") })
 		eventually(t, "the ScimGroup to go", func() error { return gone(t, ns, groupID, &scimv1.ScimGroup{}) })
 	})
@@ -199,7 +199,7 @@ func setActive(t *testing.T, token, id string, active bool) {
 	t.Helper()
 	call(t, token, http.MethodPatch, "/Users/"+id, patchOps(
 		map[string]any{"op": "replace", "path": "active", "value": active},
-	)).expect(t, http.StatusNoContent)
+	)).Expect(t, http.StatusNoContent)
 }
 
 // waitUserState waits until user id's provisioning state in the app is want, for the user's
@@ -243,12 +243,12 @@ func waitState(t *testing.T, token, path string, want scimv1.ProvisioningState, 
 			return fmt.Errorf("status.apps for generation %d: %+v", generation, apps)
 		}
 		res := call(t, token, http.MethodGet, path, nil)
-		if res.status != http.StatusOK {
-			return fmt.Errorf("GET %s: %d %s", path, res.status, res.raw)
+		if res.Status != http.StatusOK {
+			return fmt.Errorf("GET %s: %d %s", path, res.Status, res.Raw)
 		}
-		reported := provisioningEntry(res.body)
+		reported := provisioningEntry(res.Body)
 		if !stateMatches(scimv1.ProvisioningState(fmt.Sprint(reported["state"])), want) {
-			return fmt.Errorf("GET %s: provisioning extension %v", path, res.body[provisioningURN])
+			return fmt.Errorf("GET %s: provisioning extension %v", path, res.Body[provisioningURN])
 		}
 		if want == scimv1.ProvisioningFailed && (entry.Message == "" || reported["message"] != entry.Message || reported["state"] != string(entry.State)) {
 			return fmt.Errorf("failure message on the status %q, over SCIM %q", entry.Message, reported["message"])

@@ -4,10 +4,7 @@
 package provisioning_test
 
 import (
-	"bytes"
-	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"os"
 	"testing"
@@ -22,6 +19,7 @@ import (
 	scimv1 "github.com/scim-operator/scim-operator/api/v1alpha1"
 	"github.com/scim-operator/scim-operator/internal/operator"
 	"github.com/scim-operator/scim-operator/internal/operatortest"
+	"github.com/scim-operator/scim-operator/internal/scimtest"
 	"github.com/scim-operator/scim-operator/internal/tenant"
 	"github.com/scim-operator/scim-operator/internal/testenv"
 	"github.com/scim-operator/scim-operator/scimserver"
@@ -89,8 +87,8 @@ func newTenant(t *testing.T) (namespace, token string) {
 		t.Fatal(err)
 	}
 	eventually(t, "the tenant's token to work", func() error {
-		if res := call(t, token, http.MethodGet, "/Users", nil); res.status != http.StatusOK {
-			return fmt.Errorf("GET /Users: %d", res.status)
+		if res := call(t, token, http.MethodGet, "/Users", nil); res.Status != http.StatusOK {
+			return fmt.Errorf("GET /Users: %d", res.Status)
 		}
 		return nil
 	})
@@ -137,64 +135,15 @@ func appReady(t *testing.T, ns string, want bool) error {
 	return nil
 }
 
-// response is a SCIM response: status and the decoded JSON body.
-type response struct {
-	status int
-	body   map[string]any
-	raw    []byte
-}
+type response = scimtest.Response
 
 // call sends a SCIM request with the tenant's bearer token.
 func call(t *testing.T, token, method, path string, body any) response {
 	t.Helper()
-	var reader io.Reader
-	if body != nil {
-		data, err := json.Marshal(body)
-		if err != nil {
-			t.Fatal(err)
-		}
-		reader = bytes.NewReader(data)
-	}
-	req, err := http.NewRequestWithContext(t.Context(), method, scimURL+path, reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	req.Header.Set("Authorization", "Bearer "+token)
-	req.Header.Set("Content-Type", scimserver.ContentType)
-	res, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer res.Body.Close()
-	raw, err := io.ReadAll(res.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	out := response{status: res.StatusCode, raw: raw}
-	if len(raw) > 0 {
-		if err := json.Unmarshal(raw, &out.body); err != nil {
-			t.Fatalf("%s %s: response is not a JSON object: %v: %s", method, path, err, raw)
-		}
-	}
-	return out
+	return scimtest.Call(t, scimURL, token, method, path, body)
 }
 
-// expect fails the test unless the response has the given status.
-func (r response) expect(t *testing.T, status int) response {
-	t.Helper()
-	if r.status != status {
-		t.Fatalf("status %d, want %d: %s", r.status, status, r.raw)
-	}
-	return r
-}
-
-// patchOps is a SCIM PatchOp body.
-func patchOps(ops ...map[string]any) map[string]any {
-	return map[string]any{
-		"schemas":    []string{"urn:ietf:params:scim:api:messages:2.0:PatchOp"},
-		"Operations": ops,
-	}
-}
+var patchOps = scimtest.PatchOps
 
 // eventually retries check every 100ms until it passes, failing the test with its last error
 // after convergeTimeout: the operator converges asynchronously.
