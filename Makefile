@@ -21,6 +21,12 @@ dev: manifests ## Run a local control plane, the operator and the SCIM endpoint;
 	go build -o $(LOCALBIN)/dev ./cmd/dev
 	KUBEBUILDER_ASSETS="$(ENVTEST_ASSETS)" exec $(LOCALBIN)/dev
 
+BENCH_FLAGS ?=
+
+.PHONY: bench
+bench: manifests envtest-assets ## Load test: the operator on a local control plane; table on stdout, bench-result.json (BENCH_FLAGS for the full size, see docs/benchmarks.md).
+	KUBEBUILDER_ASSETS="$(ENVTEST_ASSETS)" go run ./cmd/bench $(BENCH_FLAGS)
+
 .PHONY: dev-clean
 dev-clean: ## Forget the data `make dev` keeps in .dev/.
 	rm -rf .dev

@@ -1,0 +1,189 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/rest"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/envtest"
+
+	scimv1 "github.com/scim-operator/scim-operator/api/v1alpha1"
+	"github.com/scim-operator/scim-operator/internal/operator"
+	"github.com/scim-operator/scim-operator/internal/tenant"
+)
+
+// startControlPlane starts etcd and kube-apiserver in this process with envtest (the binaries
+// of hack/envtest-binaries.sh), installs the CRDs and writes an administrator's kubeconfig
+// for the operator process.
+func startControlPlane(repo, kubeconfig string) (*envtest.Environment, *rest.Config, error) {
+	if os.Getenv("KUBEBUILDER_ASSETS") == "" {
+		// `go run ./cmd/bench` without make: the script prints the cached folder, building
+		// the binaries only the first time.
+		out, err := exec.Command(filepath.Join(repo, "hack", "envtest-binaries.sh")).Output()
+		if err != nil {
+			return nil, nil, fmt.Errorf("hack/envtest-binaries.sh: %w", err)
+		}
+		if err := os.Setenv("KUBEBUILDER_ASSETS", strings.TrimSpace(string(out))); err != nil {
+			return nil, nil, err
+		}
+	}
+	env := &envtest.Environment{
+		CRDDirectoryPaths:     []string{filepath.Join(repo, "config", "crd", "bases")},
+		ErrorIfCRDPathMissing: true,
+	}
+	cfg, err := env.Start()
+	if err != nil {
+		_ = env.Stop() // Start leaves processes behind when a later step fails
+		return nil, nil, fmt.Errorf("starting the control plane: %w", err)
+	}
+	user, err := env.ControlPlane.AddUser(envtest.User{Name: "bench-admin", Groups: []string{"system:masters"}}, nil)
+	if err == nil {
+		var data []byte
+		if data, err = user.KubeConfig(); err == nil {
+			err = os.WriteFile(kubeconfig, data, 0o600)
+		}
+	}
+	if err != nil {
+		_ = env.Stop()
+		return nil, nil, fmt.Errorf("writing the operator's kubeconfig: %w", err)
+	}
+	// envtest's config is rate-limited on the client side (QPS 1000); the operator runs with
+	// the limiter off (controller-runtime's default), and so does the raw-create client.
+	cfg = rest.CopyConfig(cfg)
+	cfg.QPS, cfg.Burst = -1, 0
+	return env, cfg, nil
+}
+
+// newTenant creates a namespace with a bearer-token credential and returns the token.
+func newTenant(ctx context.Context, c client.Client, ns string) (string, error) {
+	if err := c.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}); err != nil && !apierrors.IsAlreadyExists(err) {
+		return "", fmt.Errorf("creating namespace %s: %w", ns, err)
+	}
+	b := make([]byte, 32)
+	_, _ = rand.Read(b)
+	token := base64.RawURLEncoding.EncodeToString(b)
+	secret := &corev1.Secret{
+		ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "bench-token",
+			Labels: map[string]string{tenant.CredentialLabel: tenant.MethodBearer}},
+		Data: map[string][]byte{tenant.TokenKey: []byte(token)},
+	}
+	if err := c.Create(ctx, secret); err != nil {
+		return "", fmt.Errorf("creating the token of tenant %s: %w", ns, err)
+	}
+	return token, nil
+}
+
+func newClient(cfg *rest.Config) (client.Client, error) {
+	return client.New(cfg, client.Options{Scheme: operator.Scheme()})
+}
+
+// rawCreates creates n ScimUsers directly in the API server with the bench's concurrency:
+// the storage limit that SCIM POST throughput is compared with. It runs before the operator
+// starts, so that no watch or reconcile of the operator competes with it, and the objects are
+// deleted again afterwards so that the operator never caches them.
+func (b *bench) rawCreates(ctx context.Context, ns string) (*Result, error) {
+	if err := b.k8s.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}); err != nil {
+		return nil, err
+	}
+	warm(ctx, b.cfg.Concurrency, func(ctx context.Context, i int) error {
+		return b.k8s.Create(ctx, &scimv1.ScimUser{
+			ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: fmt.Sprintf("warm-%d", i)},
+			Spec:       rawUserSpec(10_000_000 + i),
+		})
+	})
+	res := b.run(ctx, spec{
+		name: "raw-create", scenario: "0", clients: b.cfg.Concurrency, count: b.cfg.Users,
+		desc: "ScimUser objects created directly with a controller-runtime client (the storage limit)",
+	}, func(ctx context.Context, _, i int) error {
+		u := &scimv1.ScimUser{
+			ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: fmt.Sprintf("raw-%07d", i)},
+			Spec:       rawUserSpec(i),
+		}
+		return b.k8s.Create(ctx, u)
+	})
+	res.Notes = append(res.Notes, "before the operator started; deleted afterwards")
+	if err := b.k8s.DeleteAllOf(ctx, &scimv1.ScimUser{}, client.InNamespace(ns)); err != nil {
+		return res, fmt.Errorf("deleting the raw users: %w", err)
+	}
+	return res, nil
+}
+
+// rawUserSpec is what a SCIM POST of the Okta body stores, so both paths write objects of
+// about the same size.
+func rawUserSpec(i int) scimv1.ScimUserSpec {
+	name := userName(i)
+	return scimv1.ScimUserSpec{
+		UserName: name, ExternalID: oktaExternalID(i),
+		Name:        &scimv1.Name{GivenName: "Given", FamilyName: fmt.Sprintf("Family%07d", i)},
+		DisplayName: fmt.Sprintf("Given Family%07d", i),
+		Emails:      []scimv1.MultiValuedAttribute{{Value: name, Type: "work", Primary: true}},
+		Active:      ptrTo(true),
+	}
+}
+
+func ptrTo[T any](v T) *T { return &v }
+
+// objectCounts are the scim-operator objects in the API server, all namespaces.
+type objectCounts struct {
+	Users  int `json:"scimUsers"`
+	Groups int `json:"scimGroups"`
+	Shards int `json:"scimGroupMemberShards"`
+	Claims int `json:"scimNameClaims"`
+}
+
+// countObjects lists object metadata only, 500 at a time, so that counting costs the API
+// server little and never one huge response.
+func (b *bench) countObjects(ctx context.Context) objectCounts {
+	count := func(kind string) int {
+		n := 0
+		list := &metav1.PartialObjectMetadataList{}
+		list.SetGroupVersionKind(scimv1.GroupVersion.WithKind(kind + "List"))
+		opts := []client.ListOption{client.Limit(500)}
+		for {
+			if err := b.k8s.List(ctx, list, opts...); err != nil {
+				logf("counting %s: %v", kind, err)
+				return -1
+			}
+			n += len(list.Items)
+			if list.Continue == "" {
+				return n
+			}
+			opts = []client.ListOption{client.Limit(500), client.Continue(list.Continue)}
+		}
+	}
+	return objectCounts{
+		Users: count("ScimUser"), Groups: count("ScimGroup"),
+		Shards: count("ScimGroupMemberShard"), Claims: count("ScimNameClaim"),
+	}
+}
+
+// waitFor polls cond every interval until it holds or timeout passes.
+func waitFor(ctx context.Context, timeout, interval time.Duration, cond func() (bool, error)) error {
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	var last error
+	for {
+		ok, err := cond()
+		if ok {
+			return nil
+		}
+		last = err
+		select {
+		case <-ctx.Done():
+			return errors.Join(ctx.Err(), last)
+		case <-time.After(interval):
+		}
+	}
+}
