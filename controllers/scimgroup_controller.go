@@ -15,6 +15,7 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/controller"
 	"sigs.k8s.io/controller-runtime/pkg/handler"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
@@ -30,6 +31,9 @@ type ScimGroupReconciler struct {
 	Store       *store.Store
 	Provisioner *provisioning.Provisioner
 	Events      events.EventRecorder
+	// Workers is how many resources are reconciled at once; 1 when zero. Provisioning waits on
+	// apps, so more than one keeps a slow app from holding everything back.
+	Workers int
 }
 
 // +kubebuilder:rbac:groups=scim.scim-operator.io,resources=scimgroups,verbs=get;list;watch;create;update;patch;delete
@@ -120,6 +124,7 @@ func (r *ScimGroupReconciler) sameDisplayName(ctx context.Context, g *scimv1.Sci
 func (r *ScimGroupReconciler) SetupWithManager(mgr ctrl.Manager) error {
 	return ctrl.NewControllerManagedBy(mgr).
 		For(&scimv1.ScimGroup{}, builder.WithPredicates(specOrMetadataChanged())).
+		WithOptions(controller.Options{MaxConcurrentReconciles: max(r.Workers, 1)}).
 		Watches(&scimv1.ScimGroup{}, handler.EnqueueRequestsFromMapFunc(r.groupsSharingDisplayName), builder.WithPredicates(predicate.GenerationChangedPredicate{})).
 		Watches(&scimv1.ScimGroupMemberShard{}, handler.EnqueueRequestsFromMapFunc(groupOfShard)).
 		Watches(&scimv1.ScimApp{}, handler.EnqueueRequestsFromMapFunc(r.groupsOfTenant), builder.WithPredicates(appChanged())).

@@ -10,6 +10,7 @@ import (
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/controller"
 	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
 	"sigs.k8s.io/controller-runtime/pkg/handler"
 	"sigs.k8s.io/controller-runtime/pkg/predicate"
@@ -29,6 +30,9 @@ type ScimUserReconciler struct {
 	Client      client.Client
 	Provisioner *provisioning.Provisioner
 	Events      events.EventRecorder
+	// Workers is how many resources are reconciled at once; 1 when zero. Provisioning waits on
+	// apps, so more than one keeps a slow app from holding everything back.
+	Workers int
 }
 
 // +kubebuilder:rbac:groups=scim.scim-operator.io,resources=scimusers,verbs=get;list;watch;create;update;patch;delete
@@ -144,6 +148,7 @@ func (r *ScimUserReconciler) sameUserName(ctx context.Context, u *scimv1.ScimUse
 func (r *ScimUserReconciler) SetupWithManager(mgr ctrl.Manager) error {
 	return ctrl.NewControllerManagedBy(mgr).
 		For(&scimv1.ScimUser{}, builder.WithPredicates(specOrMetadataChanged())).
+		WithOptions(controller.Options{MaxConcurrentReconciles: max(r.Workers, 1)}).
 		Watches(&scimv1.ScimUser{}, handler.EnqueueRequestsFromMapFunc(r.usersSharingUserName), builder.WithPredicates(predicate.GenerationChangedPredicate{})).
 		Watches(&scimv1.ScimApp{}, handler.EnqueueRequestsFromMapFunc(r.usersOfTenant), builder.WithPredicates(appChanged())).
 		Watches(&scimv1.ScimGroupMemberShard{}, membershipChanges()).

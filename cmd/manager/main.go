@@ -26,6 +26,7 @@ func main() {
 	flag.StringVar(&opts.Namespace, "namespace", os.Getenv("POD_NAMESPACE"), "The operator's own namespace, where it keeps the key signing its access tokens.")
 	flag.DurationVar(&opts.AccessTokenTTL, "access-token-ttl", time.Hour, "Lifetime of access tokens from the OAuth token endpoint.")
 	flag.StringVar(&opts.TLSSecret, "tls-secret", "", "namespace/name of a kubernetes.io/tls Secret to serve HTTPS with (reloaded on change); plain HTTP when empty.")
+	flag.IntVar(&opts.Workers, "workers", 4, "Users, and groups, reconciled at once.")
 	watch := flag.String("watch-namespaces", "", "Comma-separated tenant namespaces to serve (namespaced mode); all namespaces when empty.")
 	zapOpts := zap.Options{}
 	zapOpts.BindFlags(flag.CommandLine)

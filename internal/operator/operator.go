@@ -63,6 +63,8 @@ type Options struct {
 	TLSSecret string
 	// Audit receives one record per SCIM write; the operator's log when unset.
 	Audit *logr.Logger
+	// Workers is how many users, and how many groups, are reconciled at once (default 4).
+	Workers int
 }
 
 // Operator is a configured manager with its SCIM listener open.
@@ -135,10 +137,14 @@ func New(ctx context.Context, cfg *rest.Config, opts Options, log logr.Logger) (
 	st := store.New(mgr.GetClient(), live)
 	prov := &provisioning.Provisioner{Client: mgr.GetClient(), Reader: mgr.GetAPIReader(), Store: st}
 	events := mgr.GetEventRecorder("scim-operator")
-	if err := (&controllers.ScimUserReconciler{Client: mgr.GetClient(), Provisioner: prov, Events: events}).SetupWithManager(mgr); err != nil {
+	workers := opts.Workers
+	if workers == 0 {
+		workers = 4
+	}
+	if err := (&controllers.ScimUserReconciler{Client: mgr.GetClient(), Provisioner: prov, Events: events, Workers: workers}).SetupWithManager(mgr); err != nil {
 		return nil, fmt.Errorf("setting up the ScimUser controller: %w", err)
 	}
-	if err := (&controllers.ScimGroupReconciler{Client: mgr.GetClient(), Store: st, Provisioner: prov, Events: events}).SetupWithManager(mgr); err != nil {
+	if err := (&controllers.ScimGroupReconciler{Client: mgr.GetClient(), Store: st, Provisioner: prov, Events: events, Workers: workers}).SetupWithManager(mgr); err != nil {
 		return nil, fmt.Errorf("setting up the ScimGroup controller: %w", err)
 	}
 	if err := (&controllers.ScimAppReconciler{Client: mgr.GetClient(), Provisioner: prov, Events: events}).SetupWithManager(mgr); err != nil {
