@@ -15,6 +15,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	scimv1 "github.com/scim-operator/scim-operator/api/v1alpha1"
+	"github.com/scim-operator/scim-operator/internal/store"
 )
 
 // setCondition sets one condition, stamped with the generation it describes.
@@ -61,7 +62,7 @@ func oldest[T any, PT interface {
 	var best client.Object
 	for i := range objs {
 		o := PT(&objs[i])
-		if best == nil || olderThan(o, best) {
+		if best == nil || store.OlderFirst(o, best) {
 			best = o
 		}
 	}
@@ -80,14 +81,6 @@ func requestsForOthers[T any, PT interface {
 		}
 	}
 	return reqs
-}
-
-func olderThan(a, b client.Object) bool {
-	ta, tb := a.GetCreationTimestamp(), b.GetCreationTimestamp()
-	if !ta.Equal(&tb) {
-		return ta.Before(&tb)
-	}
-	return a.GetName() < b.GetName()
 }
 
 // recordReadyTransition emits an event when Ready changes: Normal when it becomes True,

@@ -373,7 +373,7 @@ func (s *Server) userCandidates(r *http.Request, t tenant.Tenant, f *filter.Filt
 			switch hint.Path {
 			case "id":
 				u, err := s.store.User(ctx, t.Namespace, hint.Value)
-				if isNotFound(err) {
+				if scimerr.IsNotFound(err) {
 					return nil, nil
 				}
 				if err != nil {
@@ -399,7 +399,7 @@ func (s *Server) groupCandidates(r *http.Request, t tenant.Tenant, f *filter.Fil
 			switch hint.Path {
 			case "id":
 				g, err := s.store.Group(ctx, t.Namespace, hint.Value)
-				if isNotFound(err) {
+				if scimerr.IsNotFound(err) {
 					return nil, nil
 				}
 				if err != nil {
@@ -426,7 +426,7 @@ func (s *Server) groupsWithMember(r *http.Request, t tenant.Tenant, id string) (
 	var groups []scimv1.ScimGroup
 	for _, name := range names {
 		g, err := s.store.Group(r.Context(), t.Namespace, name)
-		if isNotFound(err) {
+		if scimerr.IsNotFound(err) {
 			continue
 		}
 		if err != nil {

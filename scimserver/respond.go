@@ -74,8 +74,3 @@ func (s *Server) writeResource(w http.ResponseWriter, r *http.Request, status in
 	writeJSON(w, status, body)
 	return nil
 }
-
-func isNotFound(err error) bool {
-	e := scimerr.As(err)
-	return e != nil && e.Status == http.StatusNotFound
-}

@@ -137,7 +137,7 @@ func (s *Server) groupRefs(r *http.Request, t tenant.Tenant, u *scimv1.ScimUser,
 	var groups []resource.GroupRef
 	for _, name := range names {
 		g, err := s.store.Group(r.Context(), t.Namespace, name)
-		if isNotFound(err) {
+		if scimerr.IsNotFound(err) {
 			continue // a shard outlived its group; the group is gone
 		} else if err != nil {
 			return nil, err

@@ -2,7 +2,8 @@ package resource
 
 import (
 	"encoding/json"
-	"sort"
+	"maps"
+	"slices"
 	"strings"
 	"time"
 
@@ -228,7 +229,7 @@ func NewUser(u *scimv1.ScimUser, groups []GroupRef, loc Locations) *User {
 			}
 		}
 	}
-	for _, urn := range sortedKeys(s.Extensions) {
+	for _, urn := range slices.Sorted(maps.Keys(s.Extensions)) {
 		out.Schemas = append(out.Schemas, urn)
 	}
 	if out.Provisioning = provisioning(u.Status.Apps); out.Provisioning != nil {
@@ -245,7 +246,7 @@ func (u *User) MarshalJSON() ([]byte, error) {
 		return data, err
 	}
 	data = data[:len(data)-1] // drop the closing brace
-	for _, urn := range sortedKeys(u.extensions) {
+	for _, urn := range slices.Sorted(maps.Keys(u.extensions)) {
 		key, _ := Marshal(urn)
 		data = append(data, ',')
 		data = append(data, key...)
@@ -253,13 +254,4 @@ func (u *User) MarshalJSON() ([]byte, error) {
 		data = append(data, u.extensions[urn].Raw...)
 	}
 	return append(data, '}'), nil
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }

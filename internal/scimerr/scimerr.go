@@ -50,6 +50,12 @@ func As(err error) *Error {
 	return nil
 }
 
+// IsNotFound reports whether err is a SCIM 404.
+func IsNotFound(err error) bool {
+	e := As(err)
+	return e != nil && e.Status == http.StatusNotFound
+}
+
 // New returns an error with the given status, scimType and formatted detail.
 func New(status int, scimType, format string, args ...any) *Error {
 	return &Error{Status: status, ScimType: scimType, Detail: fmt.Sprintf(format, args...)}

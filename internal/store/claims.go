@@ -25,6 +25,56 @@ const (
 	claimTries = 5
 )
 
+// claimUnique reserves a userName or group displayName for resource id. Resources made with
+// kubectl hold their value without a claim, so the cache index is asked first.
+func (s *Store) claimUnique(ctx context.Context, ns string, kind scimv1.ClaimKind, value, id string) error {
+	var holders []string
+	if kind == scimv1.ClaimUserName {
+		users, err := s.UsersByIndex(ctx, ns, IndexUserName, FoldKey(value))
+		if err != nil {
+			return err
+		}
+		for i := range users {
+			holders = append(holders, users[i].Name)
+		}
+	} else {
+		groups, err := s.GroupsByIndex(ctx, ns, IndexGroupDisplayName, FoldKey(value))
+		if err != nil {
+			return err
+		}
+		for i := range groups {
+			holders = append(holders, groups[i].Name)
+		}
+	}
+	for _, holder := range holders {
+		if holder != id {
+			return scimerr.Uniqueness("%s is already taken in this tenant", claimAttribute(kind))
+		}
+	}
+	return s.claim(ctx, ns, kind, value, id)
+}
+
+// renaming runs write, which changes resource id's unique value (userName, displayName) from
+// current to next, holding a claim on next first when the value changes (ignoring case).
+// Afterwards the value given up is released: the old one (as write read it) on success, the
+// new one on failure.
+func (s *Store) renaming(ctx context.Context, ns string, kind scimv1.ClaimKind, current, next, id string, write func() (previous string, err error)) error {
+	renamed := FoldKey(current) != FoldKey(next)
+	if renamed {
+		if err := s.claimUnique(ctx, ns, kind, next, id); err != nil {
+			return err
+		}
+	}
+	previous, err := write()
+	switch {
+	case renamed && err != nil:
+		s.release(ctx, ns, kind, next, id)
+	case renamed:
+		s.release(ctx, ns, kind, previous, id)
+	}
+	return err
+}
+
 // claim reserves value (a userName or group displayName, compared case-insensitively) for the
 // resource named holder in namespace ns. The claim's object name is derived from the value, so
 // the API server lets only one request create it: this holds across concurrent requests and

@@ -51,7 +51,7 @@ func (s *Store) CreateGroup(ctx context.Context, ns string, spec scimv1.ScimGrou
 		return nil, err
 	}
 	id := newID()
-	if err := s.claimDisplayName(ctx, ns, spec.DisplayName, id); err != nil {
+	if err := s.claimUnique(ctx, ns, scimv1.ClaimGroupDisplayName, spec.DisplayName, id); err != nil {
 		return nil, err
 	}
 	g := &scimv1.ScimGroup{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: id}, Spec: spec}
@@ -73,27 +73,18 @@ func (s *Store) ReplaceGroup(ctx context.Context, ns, id string, spec scimv1.Sci
 	if err != nil {
 		return nil, err
 	}
-	renamed := FoldKey(current.Spec.DisplayName) != FoldKey(spec.DisplayName)
-	if renamed {
-		if err := s.claimDisplayName(ctx, ns, spec.DisplayName, id); err != nil {
-			return nil, err
-		}
-	}
 	var g scimv1.ScimGroup
-	var oldName string
-	err = s.update(ctx, types.NamespacedName{Namespace: ns, Name: id}, &g, check, func() error {
-		oldName = g.Spec.DisplayName
-		g.Spec = spec
-		return nil
+	err = s.renaming(ctx, ns, scimv1.ClaimGroupDisplayName, current.Spec.DisplayName, spec.DisplayName, id, func() (string, error) {
+		var previous string
+		err := s.update(ctx, types.NamespacedName{Namespace: ns, Name: id}, &g, check, func() error {
+			previous = g.Spec.DisplayName
+			g.Spec = spec
+			return nil
+		})
+		return previous, err
 	})
 	if err != nil {
-		if renamed {
-			s.release(ctx, ns, scimv1.ClaimGroupDisplayName, spec.DisplayName, id)
-		}
 		return nil, err
-	}
-	if renamed {
-		s.release(ctx, ns, scimv1.ClaimGroupDisplayName, oldName, id)
 	}
 	return &g, nil
 }
@@ -119,18 +110,4 @@ func (s *Store) DeleteGroup(ctx context.Context, ns, id string, check Preconditi
 		}
 	}
 	return s.removeFromAllGroups(ctx, ns, id)
-}
-
-// claimDisplayName reserves a group displayName, as claimUserName does a userName.
-func (s *Store) claimDisplayName(ctx context.Context, ns, displayName, id string) error {
-	holders, err := s.GroupsByIndex(ctx, ns, IndexGroupDisplayName, FoldKey(displayName))
-	if err != nil {
-		return err
-	}
-	for i := range holders {
-		if holders[i].Name != id {
-			return scimerr.Uniqueness("displayName is already taken in this tenant")
-		}
-	}
-	return s.claim(ctx, ns, scimv1.ClaimGroupDisplayName, displayName, id)
 }

@@ -6,6 +6,8 @@ import (
 	"encoding/hex"
 	"fmt"
 	"hash/fnv"
+	"maps"
+	"slices"
 	"sort"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -156,7 +158,7 @@ func (s *Store) ResolveMembers(ctx context.Context, ns string, members []scimv1.
 
 func (s *Store) exists(ctx context.Context, key types.NamespacedName, obj client.Object) (bool, error) {
 	err := fromAPI(s.client.Get(ctx, key, obj))
-	if isNotFound(err) {
+	if scimerr.IsNotFound(err) {
 		return false, nil
 	}
 	return err == nil, err
@@ -170,7 +172,7 @@ func (s *Store) AddMembers(ctx context.Context, g *scimv1.ScimGroup, members []s
 		name := ShardName(g.Name, m.Value)
 		byShard[name] = append(byShard[name], m)
 	}
-	for _, name := range sortedNames(byShard) {
+	for _, name := range slices.Sorted(maps.Keys(byShard)) {
 		add := byShard[name]
 		err := s.editShard(ctx, g, name, func(shard *scimv1.ScimGroupMemberShard) bool {
 			return mergeMembers(shard, add)
@@ -315,15 +317,6 @@ func mergeMembers(shard *scimv1.ScimGroupMemberShard, members []scimv1.GroupMemb
 		}
 	}
 	return changed
-}
-
-func sortedNames[V any](m map[string]V) []string {
-	names := make([]string, 0, len(m))
-	for name := range m {
-		names = append(names, name)
-	}
-	sort.Strings(names)
-	return names
 }
 
 // ShardName is the name of the shard of group that holds member id.

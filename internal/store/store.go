@@ -10,8 +10,6 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/util/retry"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-
-	"github.com/scim-operator/scim-operator/internal/scimerr"
 )
 
 // Store reads SCIM resources from the informer cache and writes them to the API server.
@@ -79,8 +77,9 @@ func (s *Store) delete(ctx context.Context, key types.NamespacedName, obj client
 	return fromAPI(err)
 }
 
-// olderFirst orders objects by creation time, then name, so pages are stable.
-func olderFirst(a, b metav1.Object) bool {
+// OlderFirst orders objects by creation time, then name: the order pages are served in, and
+// the one that decides which of two resources with the same unique value keeps it.
+func OlderFirst(a, b metav1.Object) bool {
 	ta, tb := a.GetCreationTimestamp(), b.GetCreationTimestamp()
 	if !ta.Equal(&tb) {
 		return ta.Before(&tb)
@@ -107,7 +106,7 @@ func notDeleting[T any, PT interface {
 			break
 		}
 	}
-	sort.Slice(kept, func(i, j int) bool { return olderFirst(PT(&kept[i]), PT(&kept[j])) })
+	sort.Slice(kept, func(i, j int) bool { return OlderFirst(PT(&kept[i]), PT(&kept[j])) })
 	return kept
 }
 
@@ -120,9 +119,4 @@ func newID() string {
 		return uuid.NewString()
 	}
 	return id.String()
-}
-
-func isNotFound(err error) bool {
-	e := scimerr.As(err)
-	return e != nil && e.Status == 404
 }

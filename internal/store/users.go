@@ -53,7 +53,7 @@ func (s *Store) UsersByIndex(ctx context.Context, ns, index, value string) ([]sc
 // CreateUser stores a new user in namespace ns. A password goes into a Secret owned by the user.
 func (s *Store) CreateUser(ctx context.Context, ns string, spec scimv1.ScimUserSpec, password *string) (*scimv1.ScimUser, error) {
 	id := newID()
-	if err := s.claimUserName(ctx, ns, spec.UserName, id); err != nil {
+	if err := s.claimUnique(ctx, ns, scimv1.ClaimUserName, spec.UserName, id); err != nil {
 		return nil, err
 	}
 	u := &scimv1.ScimUser{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: id}, Spec: spec}
@@ -82,32 +82,23 @@ func (s *Store) ReplaceUser(ctx context.Context, ns, id string, spec scimv1.Scim
 	if err != nil {
 		return nil, err
 	}
-	renamed := FoldKey(current.Spec.UserName) != FoldKey(spec.UserName)
-	if renamed {
-		if err := s.claimUserName(ctx, ns, spec.UserName, id); err != nil {
-			return nil, err
-		}
-	}
 	var u scimv1.ScimUser
-	var oldUserName string
-	err = s.update(ctx, types.NamespacedName{Namespace: ns, Name: id}, &u, check, func() error {
-		oldUserName = u.Spec.UserName
-		ref := u.Spec.PasswordSecretRef
-		u.Spec = spec
-		u.Spec.PasswordSecretRef = ref
-		if password != nil && ref == nil {
-			u.Spec.PasswordSecretRef = &corev1.LocalObjectReference{Name: passwordSecretName(id)}
-		}
-		return nil
+	err = s.renaming(ctx, ns, scimv1.ClaimUserName, current.Spec.UserName, spec.UserName, id, func() (string, error) {
+		var previous string
+		err := s.update(ctx, types.NamespacedName{Namespace: ns, Name: id}, &u, check, func() error {
+			previous = u.Spec.UserName
+			ref := u.Spec.PasswordSecretRef
+			u.Spec = spec
+			u.Spec.PasswordSecretRef = ref
+			if password != nil && ref == nil {
+				u.Spec.PasswordSecretRef = &corev1.LocalObjectReference{Name: passwordSecretName(id)}
+			}
+			return nil
+		})
+		return previous, err
 	})
 	if err != nil {
-		if renamed {
-			s.release(ctx, ns, scimv1.ClaimUserName, spec.UserName, id)
-		}
 		return nil, err
-	}
-	if renamed {
-		s.release(ctx, ns, scimv1.ClaimUserName, oldUserName, id)
 	}
 	if password != nil {
 		if err := s.writePassword(ctx, &u, *password); err != nil {
@@ -143,21 +134,6 @@ func (s *Store) DeleteUser(ctx context.Context, ns, id string, check Preconditio
 		_ = client.IgnoreNotFound(s.live.Delete(context.WithoutCancel(ctx), secret))
 	}
 	return s.removeFromAllGroups(context.WithoutCancel(ctx), ns, id)
-}
-
-// claimUserName reserves userName for user id. A user made with kubectl holds its userName
-// without a claim, so the cache index is asked too.
-func (s *Store) claimUserName(ctx context.Context, ns, userName, id string) error {
-	holders, err := s.UsersByIndex(ctx, ns, IndexUserName, FoldKey(userName))
-	if err != nil {
-		return err
-	}
-	for i := range holders {
-		if holders[i].Name != id {
-			return scimerr.Uniqueness("userName is already taken in this tenant")
-		}
-	}
-	return s.claim(ctx, ns, scimv1.ClaimUserName, userName, id)
 }
 
 // writePassword creates or updates the password Secret of u, owned by u.
