@@ -95,8 +95,8 @@ func (r *ScimUserReconciler) deprovision(ctx context.Context, u *scimv1.ScimUser
 
 // setProvisioningConditions turns the apps' outcome into Ready, Reconciling and Stalled.
 func setProvisioningConditions(status *scimv1.ResourceStatus, generation int64, outcome provisioning.Outcome) {
-	if err := outcome.Err(); err != nil {
-		setCondition(status, generation, scimv1.ConditionReady, metav1.ConditionFalse, ReasonProvisioningFailed, truncate(err.Error(), 2048))
+	if outcome.Err() != nil {
+		setCondition(status, generation, scimv1.ConditionReady, metav1.ConditionFalse, ReasonProvisioningFailed, outcome.Message())
 		if outcome.Stalled() {
 			setCondition(status, generation, scimv1.ConditionStalled, metav1.ConditionTrue, ReasonProvisioningFailed, "an app's configuration must be fixed")
 			setCondition(status, generation, scimv1.ConditionReconciling, metav1.ConditionFalse, ReasonProvisioningFailed, "")
@@ -125,13 +125,6 @@ func resultOf(outcome provisioning.Outcome, apps []scimv1.ScimApp) (ctrl.Result,
 		return ctrl.Result{}, nil
 	}
 	return ctrl.Result{RequeueAfter: provisioning.ResyncPeriod(apps)}, nil
-}
-
-func truncate(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	return s[:n]
 }
 
 // sameUserName lists the users of u's tenant whose userName equals u's, ignoring case.

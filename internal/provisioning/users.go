@@ -25,6 +25,15 @@ func (o Outcome) Err() error {
 	return errors.Join(errs...)
 }
 
+// Message describes the failures for a condition: short enough to store (conditions allow
+// 32 KiB; a tenant with many apps should not come near it).
+func (o Outcome) Message() string {
+	if err := o.Err(); err != nil {
+		return truncate(err.Error(), 2048)
+	}
+	return ""
+}
+
 // Stalled reports whether every failure is a configuration error, which retrying cannot fix.
 func (o Outcome) Stalled() bool {
 	for _, err := range o.Failed {
