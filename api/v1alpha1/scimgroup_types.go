@@ -45,6 +45,11 @@ type ScimGroup struct {
 	Spec ScimGroupSpec `json:"spec"`
 	// +optional
 	Status ScimGroupStatus `json:"status,omitempty"`
+
+	// LastModifiedHint is when a client last changed the object, taken from its managedFields
+	// by the operator's cache, which then drops them to save memory (resource.CacheTransform).
+	// Never serialised: only the process that read the object knows it.
+	LastModifiedHint metav1.Time `json:"-"`
 }
 
 // ScimGroupList is a list of ScimGroups.

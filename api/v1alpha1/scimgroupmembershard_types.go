@@ -41,10 +41,12 @@ type ScimGroupMemberShardSpec struct {
 	// +kubebuilder:validation:XValidation:rule="self == oldSelf",message="group is immutable"
 	Group string `json:"group"`
 
-	// members of the group held by this shard; a member appears at most once.
+	// members of the group held by this shard. The list is atomic: a write replaces it whole, and
+	// server-side apply records one owner for the list, not one per member. The SCIM server
+	// writes each value once; the API server does not check it, and readers count a repeated
+	// value once.
 	// +optional
-	// +listType=map
-	// +listMapKey=value
+	// +listType=atomic
 	// +kubebuilder:validation:MaxItems=10000
 	Members []GroupMember `json:"members,omitempty"`
 }
@@ -63,6 +65,11 @@ type ScimGroupMemberShard struct {
 
 	// +required
 	Spec ScimGroupMemberShardSpec `json:"spec"`
+
+	// LastModifiedHint is when a client last changed the object, taken from its managedFields
+	// by the operator's cache, which then drops them to save memory (resource.CacheTransform).
+	// Never serialised: only the process that read the object knows it.
+	LastModifiedHint metav1.Time `json:"-"`
 }
 
 // ScimGroupMemberShardList is a list of ScimGroupMemberShards.

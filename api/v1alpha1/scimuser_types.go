@@ -279,6 +279,11 @@ type ScimUser struct {
 	Spec ScimUserSpec `json:"spec"`
 	// +optional
 	Status ScimUserStatus `json:"status,omitempty"`
+
+	// LastModifiedHint is when a client last changed the object, taken from its managedFields
+	// by the operator's cache, which then drops them to save memory (resource.CacheTransform).
+	// Never serialised: only the process that read the object knows it.
+	LastModifiedHint metav1.Time `json:"-"`
 }
 
 // ScimUserList is a list of ScimUsers.

@@ -21,6 +21,7 @@ func main() {
 	flag.StringVar(&opts.SCIM.PublicURL, "scim-public-url", "", "Base URL clients use for the SCIM API, for example https://scim.example.com/scim/v2; derived from each request when empty.")
 	flag.StringVar(&opts.MetricsAddr, "metrics-bind-address", ":8080", `Address of the metrics endpoint; "0" turns it off.`)
 	flag.StringVar(&opts.ProbeAddr, "health-probe-bind-address", ":8081", "Address of /healthz and /readyz.")
+	flag.StringVar(&opts.PprofAddr, "pprof-bind-address", "0", `Address of Go's /debug/pprof endpoints, for example 127.0.0.1:6060; "0" turns them off.`)
 	flag.BoolVar(&opts.LeaderElection, "leader-elect", true, "Run the controllers on one replica at a time.")
 	flag.StringVar(&opts.LeaderElectionNamespace, "leader-election-namespace", "", "Namespace of the leader-election Lease; the pod's own when empty.")
 	flag.StringVar(&opts.Namespace, "namespace", os.Getenv("POD_NAMESPACE"), "The operator's own namespace, where it keeps the key signing its access tokens.")

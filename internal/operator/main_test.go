@@ -31,6 +31,8 @@ var (
 	k8s     client.Client
 	cfg     *rest.Config
 	scimURL string
+	// cached is the operator's own client: reads come from its informer cache.
+	cached client.Client
 )
 
 func TestMain(m *testing.M) {
@@ -57,6 +59,7 @@ func run(m *testing.M) int {
 		return 1
 	}
 	scimURL = op.SCIMURL()
+	cached = op.Manager.GetClient()
 	scheme := operator.Scheme()
 	if err := apiextensionsv1.AddToScheme(scheme); err != nil {
 		fmt.Fprintln(os.Stderr, err)

@@ -50,15 +50,53 @@ func metaFor(resourceType string, obj metav1.Object, location string, version Ve
 }
 
 // LastModified is the latest time a client changed the object (not its status), read from the
-// managed fields the API server keeps, so edits made with kubectl count too.
+// managed fields the API server keeps, so edits made with kubectl count too. Objects from the
+// operator's cache have no managed fields: CacheTransform kept that time in LastModifiedHint.
+// Both are consulted, the later wins: an object read from the cache and then written carries
+// its old hint next to the managed fields the write returned.
 func LastModified(obj metav1.Object) time.Time {
 	t := obj.GetCreationTimestamp().Time
+	if h := lastModifiedHint(obj); h != nil && h.After(t) {
+		t = h.Time
+	}
 	for _, mf := range obj.GetManagedFields() {
 		if mf.Subresource == "" && mf.Time != nil && mf.Time.After(t) {
 			t = mf.Time.Time
 		}
 	}
 	return t
+}
+
+// CacheTransform is the informer cache's transform (cache.Options.DefaultTransform). For users,
+// groups and member shards it keeps LastModified in LastModifiedHint and drops the managed
+// fields, about half of a user object's bytes. ManagedFields become nil, not empty: an Update
+// sent with a cached object then omits them, and the API server keeps its own. Other objects,
+// and objects already transformed, are returned unchanged.
+func CacheTransform(obj any) (any, error) {
+	hint := lastModifiedHint(obj)
+	if hint == nil {
+		return obj, nil
+	}
+	m := obj.(metav1.Object)
+	if m.GetManagedFields() == nil {
+		return obj, nil
+	}
+	*hint = metav1.NewTime(LastModified(m))
+	m.SetManagedFields(nil)
+	return obj, nil
+}
+
+// lastModifiedHint is the LastModifiedHint field of the kinds the cache transforms, else nil.
+func lastModifiedHint(obj any) *metav1.Time {
+	switch o := obj.(type) {
+	case *scimv1.ScimUser:
+		return &o.LastModifiedHint
+	case *scimv1.ScimGroup:
+		return &o.LastModifiedHint
+	case *scimv1.ScimGroupMemberShard:
+		return &o.LastModifiedHint
+	}
+	return nil
 }
 
 func latest(a, b time.Time) time.Time {
