@@ -83,12 +83,20 @@ func requestsForOthers[T any, PT interface {
 	return reqs
 }
 
-// recordReadyTransition emits an event when Ready changes: Normal when it becomes True,
-// Warning otherwise. Messages come from conditions, which never hold secrets.
+// recordReadyTransition emits an event when Ready changes: Normal when it becomes True again,
+// Warning when it is not True. A resource that is Ready from the start gets no event: an
+// identity provider's first sync creates tens of thousands of resources, and an event each
+// would double the API writes for nothing a reader needs. Messages come from conditions,
+// which never hold secrets.
 func recordReadyTransition(rec events.EventRecorder, obj runtime.Object, before, after []metav1.Condition) {
 	was := meta.FindStatusCondition(before, scimv1.ConditionReady)
 	now := meta.FindStatusCondition(after, scimv1.ConditionReady)
-	if rec == nil || now == nil || was != nil && was.Status == now.Status && was.Reason == now.Reason {
+	switch {
+	case rec == nil || now == nil:
+		return
+	case was == nil && now.Status == metav1.ConditionTrue:
+		return
+	case was != nil && was.Status == now.Status && was.Reason == now.Reason:
 		return
 	}
 	kind := "Normal"

@@ -1,11 +1,13 @@
 package scimserver
 
 import (
+	"context"
 	"encoding/base64"
 	"encoding/json"
 	"net/http"
 	"net/url"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -185,23 +187,23 @@ type match[T any] struct {
 	doc map[string]any
 }
 
-// page selects the window of matches a query asks for, and the next cursor.
-func pageOf[T any, PT interface {
+// windowOf selects the part of objs, in the order of the answer, that a query asks for: by
+// startIndex, or after a cursor (objs are then in the server's order), with the next cursor.
+func windowOf[T any, PT interface {
 	*T
 	metav1.Object
-}](q *query, matches []match[T]) (window []match[T], startIndex int, next string) {
+}](q *query, objs []*T) (window []*T, startIndex int, next string) {
 	if q.cursor == nil {
-		from := min(q.startIndex-1, len(matches))
-		to := min(from+q.count, len(matches))
-		return matches[from:to], q.startIndex, ""
+		from := min(q.startIndex-1, len(objs))
+		return objs[from:min(from+q.count, len(objs))], q.startIndex, ""
 	}
-	from := sort.Search(len(matches), func(i int) bool { return q.cursor.after(PT(matches[i].obj)) })
-	to := min(from+q.count, len(matches))
-	if to < len(matches) && to > from {
-		last := PT(matches[to-1].obj)
+	from := sort.Search(len(objs), func(i int) bool { return q.cursor.after(PT(objs[i])) })
+	to := min(from+q.count, len(objs))
+	if to < len(objs) && to > from {
+		last := PT(objs[to-1])
 		next = cursor{Created: last.GetCreationTimestamp().Time, Name: last.GetName()}.String()
 	}
-	return matches[from:to], from + 1, next
+	return objs[from:to], from + 1, next
 }
 
 // sortMatches orders matches by the query's sort key; without one they stay in the server's
@@ -219,23 +221,19 @@ func sortMatches[T any](q *query, matches []match[T]) {
 	})
 }
 
-// isDuplicate reports whether the controller found obj to repeat the userName or
-// displayName of an older resource: such resources are not served (see their status).
-func isDuplicate(conditions []metav1.Condition) bool {
-	for _, c := range conditions {
-		if c.Type == scimv1.ConditionReady && c.Reason == scimv1.ReasonDuplicate {
-			return true
-		}
-	}
-	return false
+// listing is the resources SCIM serves of one type: see store.Order.
+type listing[T any] interface {
+	Read(ctx context.Context, ns string, fn func(served []*T)) error
 }
 
 // resourceKind is what the query pipeline needs to know of one resource type.
 type resourceKind[T any] struct {
 	rt *schema.ResourceType
-	// candidates returns the resources that may match the filter (read only).
-	candidates func(r *http.Request, t tenant.Tenant, f *filter.Filter) ([]T, error)
-	conditions func(*T) []metav1.Condition
+	// served is every resource SCIM serves, per tenant, in the server's order (read only).
+	served listing[T]
+	// candidates returns the served resources that may match the filter, in the server's
+	// order (read only).
+	candidates func(r *http.Request, t tenant.Tenant, f *filter.Filter) ([]*T, error)
 	// document is the representation a filter or sort key is evaluated on.
 	document func(r *http.Request, t tenant.Tenant, obj *T, q *query, loc locations) (any, error)
 	// render is the representation returned in a page.
@@ -245,8 +243,8 @@ type resourceKind[T any] struct {
 func (s *Server) users() resourceKind[scimv1.ScimUser] {
 	return resourceKind[scimv1.ScimUser]{
 		rt:         schema.UserResourceType,
+		served:     s.store.UserOrder(),
 		candidates: s.userCandidates,
-		conditions: func(u *scimv1.ScimUser) []metav1.Condition { return u.Status.Conditions },
 		document: func(r *http.Request, t tenant.Tenant, u *scimv1.ScimUser, q *query, loc locations) (any, error) {
 			if !q.needsGroups {
 				return resource.NewUser(u, nil, loc), nil
@@ -262,8 +260,8 @@ func (s *Server) users() resourceKind[scimv1.ScimUser] {
 func (s *Server) groups() resourceKind[scimv1.ScimGroup] {
 	return resourceKind[scimv1.ScimGroup]{
 		rt:         schema.GroupResourceType,
+		served:     s.store.GroupOrder(),
 		candidates: s.groupCandidates,
-		conditions: func(g *scimv1.ScimGroup) []metav1.Condition { return g.Status.Conditions },
 		document: func(r *http.Request, t tenant.Tenant, g *scimv1.ScimGroup, q *query, loc locations) (any, error) {
 			return s.groupResource(r, t, g, loc, q.needsMembers)
 		},
@@ -280,43 +278,36 @@ type resultPage struct {
 	next              string
 }
 
-// runQuery answers q for one resource type: candidates, minus duplicates, filtered, sorted,
-// paged, rendered and projected.
+// runQuery answers q for one resource type: the served resources, filtered, sorted, paged,
+// rendered and projected. Without filter and sortBy the page is cut straight from the
+// tenant's ordered listing, so its cost does not grow with the tenant.
 func runQuery[T any, PT interface {
 	*T
 	metav1.Object
 }](s *Server, r *http.Request, t tenant.Tenant, q *query, k resourceKind[T]) (resultPage, error) {
-	candidates, err := k.candidates(r, t, q.filter)
-	if err != nil {
-		return resultPage{}, err
+	var window []*T
+	var page resultPage
+	if q.filter == nil && q.sort == nil {
+		err := k.served.Read(r.Context(), t.Namespace, func(served []*T) {
+			page.total = len(served)
+			window, page.startIndex, page.next = windowOf[T, PT](q, served)
+			window = slices.Clone(window) // served may change once the lock is released
+		})
+		if err != nil {
+			return resultPage{}, err
+		}
+	} else {
+		matches, err := matching(s, r, t, q, k)
+		if err != nil {
+			return resultPage{}, err
+		}
+		page.total = len(matches)
+		window, page.startIndex, page.next = windowOf[T, PT](q, matches)
 	}
 	loc := s.locations(r)
-	var matches []match[T]
-	for i := range candidates {
-		obj := &candidates[i]
-		if isDuplicate(k.conditions(obj)) {
-			continue
-		}
-		m := match[T]{obj: obj}
-		if q.filter != nil || q.sort != nil {
-			rep, err := k.document(r, t, obj, q, loc)
-			if err != nil {
-				return resultPage{}, err
-			}
-			if m.doc, err = toDocument(rep); err != nil {
-				return resultPage{}, err
-			}
-			if q.filter != nil && !q.filter.Matches(m.doc) {
-				continue
-			}
-		}
-		matches = append(matches, m)
-	}
-	sortMatches(q, matches)
-	window, startIndex, next := pageOf[T, PT](q, matches)
-	page := resultPage{resources: make([]any, 0, len(window)), total: len(matches), startIndex: startIndex, next: next}
-	for _, m := range window {
-		rep, err := k.render(r, t, m.obj, q, loc)
+	page.resources = make([]any, 0, len(window))
+	for _, obj := range window {
+		rep, err := k.render(r, t, obj, q, loc)
 		if err != nil {
 			return resultPage{}, err
 		}
@@ -325,6 +316,36 @@ func runQuery[T any, PT interface {
 		}
 	}
 	return page, nil
+}
+
+// matching returns the served resources that pass q's filter, in the order q asks for.
+func matching[T any](s *Server, r *http.Request, t tenant.Tenant, q *query, k resourceKind[T]) ([]*T, error) {
+	candidates, err := k.candidates(r, t, q.filter)
+	if err != nil {
+		return nil, err
+	}
+	loc := s.locations(r)
+	matches := make([]match[T], 0, len(candidates))
+	for _, obj := range candidates {
+		rep, err := k.document(r, t, obj, q, loc)
+		if err != nil {
+			return nil, err
+		}
+		m := match[T]{obj: obj}
+		if m.doc, err = toDocument(rep); err != nil {
+			return nil, err
+		}
+		if q.filter != nil && !q.filter.Matches(m.doc) {
+			continue
+		}
+		matches = append(matches, m)
+	}
+	sortMatches(q, matches)
+	objs := make([]*T, len(matches))
+	for i, m := range matches {
+		objs[i] = m.obj
+	}
+	return objs, nil
 }
 
 // searchWith answers a query of one resource type with a ListResponse.
@@ -366,20 +387,17 @@ func (s *Server) listGroups(w http.ResponseWriter, r *http.Request, t tenant.Ten
 
 // userCandidates returns the users that may match f: through an index when f has an equality
 // one answers, otherwise all of the tenant's. They are shared with the cache: read only.
-func (s *Server) userCandidates(r *http.Request, t tenant.Tenant, f *filter.Filter) ([]scimv1.ScimUser, error) {
+func (s *Server) userCandidates(r *http.Request, t tenant.Tenant, f *filter.Filter) ([]*scimv1.ScimUser, error) {
 	ctx := r.Context()
 	if f != nil {
 		if hint, ok := f.IndexHint(); ok {
 			switch hint.Path {
 			case "id":
 				u, err := s.store.User(ctx, t.Namespace, hint.Value)
-				if scimerr.IsNotFound(err) {
+				if scimerr.IsNotFound(err) || err == nil && !store.IsServed(u) {
 					return nil, nil
 				}
-				if err != nil {
-					return nil, err
-				}
-				return []scimv1.ScimUser{*u}, nil
+				return []*scimv1.ScimUser{u}, err
 			case "userName":
 				return s.store.UsersByIndex(ctx, t.Namespace, store.IndexUserName, store.FoldKey(hint.Value))
 			case "externalId":
@@ -392,20 +410,17 @@ func (s *Server) userCandidates(r *http.Request, t tenant.Tenant, f *filter.Filt
 	return s.store.Users(ctx, t.Namespace)
 }
 
-func (s *Server) groupCandidates(r *http.Request, t tenant.Tenant, f *filter.Filter) ([]scimv1.ScimGroup, error) {
+func (s *Server) groupCandidates(r *http.Request, t tenant.Tenant, f *filter.Filter) ([]*scimv1.ScimGroup, error) {
 	ctx := r.Context()
 	if f != nil {
 		if hint, ok := f.IndexHint(); ok {
 			switch hint.Path {
 			case "id":
 				g, err := s.store.Group(ctx, t.Namespace, hint.Value)
-				if scimerr.IsNotFound(err) {
+				if scimerr.IsNotFound(err) || err == nil && !store.IsServed(g) {
 					return nil, nil
 				}
-				if err != nil {
-					return nil, err
-				}
-				return []scimv1.ScimGroup{*g}, nil
+				return []*scimv1.ScimGroup{g}, err
 			case "displayName":
 				return s.store.GroupsByIndex(ctx, t.Namespace, store.IndexGroupDisplayName, store.FoldKey(hint.Value))
 			case "externalId":
@@ -418,12 +433,12 @@ func (s *Server) groupCandidates(r *http.Request, t tenant.Tenant, f *filter.Fil
 	return s.store.Groups(ctx, t.Namespace)
 }
 
-func (s *Server) groupsWithMember(r *http.Request, t tenant.Tenant, id string) ([]scimv1.ScimGroup, error) {
+func (s *Server) groupsWithMember(r *http.Request, t tenant.Tenant, id string) ([]*scimv1.ScimGroup, error) {
 	names, err := s.store.GroupsOf(r.Context(), t.Namespace, id)
 	if err != nil {
 		return nil, err
 	}
-	var groups []scimv1.ScimGroup
+	var groups []*scimv1.ScimGroup
 	for _, name := range names {
 		g, err := s.store.Group(r.Context(), t.Namespace, name)
 		if scimerr.IsNotFound(err) {
@@ -432,8 +447,11 @@ func (s *Server) groupsWithMember(r *http.Request, t tenant.Tenant, id string) (
 		if err != nil {
 			return nil, err
 		}
-		groups = append(groups, *g)
+		if store.IsServed(g) {
+			groups = append(groups, g)
+		}
 	}
+	slices.SortFunc(groups, func(a, b *scimv1.ScimGroup) int { return store.CompareOlderFirst(a, b) })
 	return groups, nil
 }
 

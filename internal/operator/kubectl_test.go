@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
+	"slices"
 	"strings"
 	"testing"
 
@@ -112,7 +114,7 @@ func TestShortNamesAndTheScimCategory(t *testing.T) {
 // A duplicate made with kubectl is reported on its status, and only the older user keeps the
 // userName; when the older one goes, the newer becomes Ready.
 func TestDuplicateUserNameMadeWithKubectlIsReported(t *testing.T) {
-	ns, _ := newTenant(t)
+	ns, token := newTenant(t)
 	ctx := context.Background()
 	first := &scimv1.ScimUser{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "first"}, Spec: scimv1.ScimUserSpec{UserName: "dup@example.com"}}
 	if err := k8s.Create(ctx, first); err != nil {
@@ -125,11 +127,34 @@ func TestDuplicateUserNameMadeWithKubectlIsReported(t *testing.T) {
 	}
 	waitReady(t, ns, "second", metav1.ConditionFalse, scimv1.ReasonDuplicate)
 	waitReady(t, ns, "first", metav1.ConditionTrue, scimv1.ReasonAccepted)
+	// SCIM serves the one that holds the userName, in listings and filters alike.
+	servedIDs := func() []string {
+		var ids []string
+		for _, q := range []url.Values{nil, {"filter": {`userName eq "dup@example.com"`}}} {
+			res := get(t, token, "/Users", q).Expect(t, http.StatusOK)
+			for _, r := range res.Body["Resources"].([]any) {
+				ids = append(ids, r.(map[string]any)["id"].(string))
+			}
+		}
+		return ids
+	}
+	eventually(t, func() error {
+		if ids := servedIDs(); !slices.Equal(ids, []string{"first", "first"}) {
+			return fmt.Errorf("served %v, want first in the listing and the filter", ids)
+		}
+		return nil
+	})
 
 	if err := k8s.Delete(ctx, first); err != nil {
 		t.Fatal(err)
 	}
 	waitReady(t, ns, "second", metav1.ConditionTrue, scimv1.ReasonAccepted)
+	eventually(t, func() error {
+		if ids := servedIDs(); !slices.Equal(ids, []string{"second", "second"}) {
+			return fmt.Errorf("served %v, want second once first is gone", ids)
+		}
+		return nil
+	})
 }
 
 func waitReady(t *testing.T, ns, name string, status metav1.ConditionStatus, reason string) {

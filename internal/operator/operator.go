@@ -31,6 +31,7 @@ import (
 	"github.com/scim-operator/scim-operator/internal/idptoken"
 	"github.com/scim-operator/scim-operator/internal/oauth"
 	"github.com/scim-operator/scim-operator/internal/provisioning"
+	"github.com/scim-operator/scim-operator/internal/resource"
 	"github.com/scim-operator/scim-operator/internal/servingcert"
 	"github.com/scim-operator/scim-operator/internal/store"
 	"github.com/scim-operator/scim-operator/internal/tenant"
@@ -45,6 +46,9 @@ type Options struct {
 	MetricsAddr string
 	// ProbeAddr serves /healthz and /readyz; "0" turns them off.
 	ProbeAddr string
+	// PprofAddr serves Go's /debug/pprof; off when "" or "0". Profiles reveal internals: bind it
+	// to loopback and reach it with kubectl port-forward.
+	PprofAddr string
 	// LeaderElection makes one replica run the controllers; every replica serves SCIM.
 	LeaderElection          bool
 	LeaderElectionNamespace string
@@ -104,6 +108,7 @@ func New(ctx context.Context, cfg *rest.Config, opts Options, log logr.Logger) (
 		Logger:                  log,
 		Metrics:                 metricsserver.Options{BindAddress: opts.MetricsAddr},
 		HealthProbeBindAddress:  opts.ProbeAddr,
+		PprofBindAddress:        opts.PprofAddr,
 		LeaderElection:          opts.LeaderElection,
 		LeaderElectionID:        "scim-operator.scim-operator.io",
 		LeaderElectionNamespace: opts.LeaderElectionNamespace,
@@ -113,6 +118,9 @@ func New(ctx context.Context, cfg *rest.Config, opts Options, log logr.Logger) (
 				&corev1.Secret{}: {Label: tenant.CredentialSelector()},
 			},
 			DefaultNamespaces: namespaces(opts.WatchNamespaces),
+			// Users, groups and shards are cached without managedFields (about half of a user
+			// object's bytes); SCIM meta.lastModified, computed from them, is kept aside.
+			DefaultTransform: resource.CacheTransform,
 		},
 		Client: client.Options{Cache: &client.CacheOptions{
 			// A SCIM read right after a write on this replica sees that write.
@@ -134,7 +142,10 @@ func New(ctx context.Context, cfg *rest.Config, opts Options, log logr.Logger) (
 	if err != nil {
 		return nil, err
 	}
-	st := store.New(mgr.GetClient(), live)
+	st, err := store.New(ctx, mgr.GetClient(), live, mgr.GetCache())
+	if err != nil {
+		return nil, fmt.Errorf("ordering the store's listings: %w", err)
+	}
 	prov := &provisioning.Provisioner{Client: mgr.GetClient(), Reader: mgr.GetAPIReader(), Store: st}
 	events := mgr.GetEventRecorder("scim-operator")
 	workers := opts.Workers

@@ -140,6 +140,16 @@ func TestPagingSortingAndCursors(t *testing.T) {
 	if diff := cmp.Diff(names, seen); diff != "" {
 		t.Errorf("cursor pages (-want +got):\n%s", diff)
 	}
+
+	// Pages are cut from an ordered listing kept beside the cache: right after a DELETE on
+	// this replica, the listing no longer has the user (read-your-writes), with no waiting.
+	first := get(t, token, "/Users", url.Values{"count": {"1"}}).Expect(t, http.StatusOK)
+	id := first.Body["Resources"].([]any)[0].(map[string]any)["id"].(string)
+	call(t, token, http.MethodDelete, "/Users/"+id, nil).Expect(t, http.StatusNoContent)
+	after := get(t, token, "/Users", nil).Expect(t, http.StatusOK)
+	if diff := cmp.Diff(names[1:], userNames(after)); diff != "" || after.Body["totalResults"] != 4.0 {
+		t.Errorf("listing right after deleting %q (-want +got):\n%s\n%s", names[0], diff, after.Raw)
+	}
 }
 
 func TestAttributesAndExcludedAttributes(t *testing.T) {

@@ -5,6 +5,8 @@ import (
 	"time"
 
 	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	scimv1 "github.com/scim-operator/scim-operator/api/v1alpha1"
 )
 
 // cacheWait bounds how long a read waits for the cache to catch up with this replica's own
@@ -28,4 +30,59 @@ func (c boundedReads) List(ctx context.Context, list client.ObjectList, opts ...
 	ctx, cancel := context.WithTimeout(ctx, cacheWait)
 	defer cancel()
 	return c.Client.List(ctx, list, opts...)
+}
+
+// recordingWrites tells the ordered listings of every user and group this replica writes, so
+// that a listing right after a write includes it (read-your-writes) even before the informer
+// reports it. The listings keep a copy: the caller may go on changing its object.
+type recordingWrites struct {
+	client.Client
+	users  *Order[scimv1.ScimUser, *scimv1.ScimUser]
+	groups *Order[scimv1.ScimGroup, *scimv1.ScimGroup]
+}
+
+func (c recordingWrites) Create(ctx context.Context, obj client.Object, opts ...client.CreateOption) error {
+	err := c.Client.Create(ctx, obj, opts...)
+	if err == nil {
+		c.written(obj)
+	}
+	return err
+}
+
+func (c recordingWrites) Update(ctx context.Context, obj client.Object, opts ...client.UpdateOption) error {
+	err := c.Client.Update(ctx, obj, opts...)
+	if err == nil {
+		c.written(obj)
+	}
+	return err
+}
+
+func (c recordingWrites) Patch(ctx context.Context, obj client.Object, patch client.Patch, opts ...client.PatchOption) error {
+	err := c.Client.Patch(ctx, obj, patch, opts...)
+	if err == nil {
+		c.written(obj)
+	}
+	return err
+}
+
+func (c recordingWrites) Delete(ctx context.Context, obj client.Object, opts ...client.DeleteOption) error {
+	err := c.Client.Delete(ctx, obj, opts...)
+	if err == nil {
+		switch o := obj.(type) {
+		case *scimv1.ScimUser:
+			c.users.deleted(o.DeepCopy())
+		case *scimv1.ScimGroup:
+			c.groups.deleted(o.DeepCopy())
+		}
+	}
+	return err
+}
+
+func (c recordingWrites) written(obj client.Object) {
+	switch o := obj.(type) {
+	case *scimv1.ScimUser:
+		c.users.put(o.DeepCopy())
+	case *scimv1.ScimGroup:
+		c.groups.put(o.DeepCopy())
+	}
 }

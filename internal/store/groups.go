@@ -23,24 +23,20 @@ func (s *Store) Group(ctx context.Context, ns, id string) (*scimv1.ScimGroup, er
 	return &g, nil
 }
 
-// Groups returns every group of namespace ns, oldest first. The objects are shared with the
-// cache and must not be modified.
-func (s *Store) Groups(ctx context.Context, ns string) ([]scimv1.ScimGroup, error) {
-	var list scimv1.ScimGroupList
-	if err := s.client.List(ctx, &list, client.InNamespace(ns), readOnly); err != nil {
-		return nil, fromAPI(err)
-	}
-	return notDeleting(list.Items), nil
+// Groups returns every group SCIM serves in namespace ns, oldest first. The objects are shared
+// and must not be modified.
+func (s *Store) Groups(ctx context.Context, ns string) ([]*scimv1.ScimGroup, error) {
+	return s.groups.All(ctx, ns)
 }
 
 // GroupsByIndex returns the groups of namespace ns whose index field equals value. The
 // objects are shared with the cache and must not be modified.
-func (s *Store) GroupsByIndex(ctx context.Context, ns, index, value string) ([]scimv1.ScimGroup, error) {
+func (s *Store) GroupsByIndex(ctx context.Context, ns, index, value string) ([]*scimv1.ScimGroup, error) {
 	var list scimv1.ScimGroupList
 	if err := s.client.List(ctx, &list, client.InNamespace(ns), client.MatchingFields{index: value}, readOnly); err != nil {
 		return nil, fromAPI(err)
 	}
-	return notDeleting(list.Items), nil
+	return servedOf(list.Items), nil
 }
 
 // CreateGroup stores a new group and its members in namespace ns. Every member must be a user

@@ -96,23 +96,41 @@ func (s *Store) GroupsOf(ctx context.Context, ns, id string) ([]string, error) {
 	return groups, nil
 }
 
-// Member returns member id of group, if the group has it.
+// Member returns member id of group, if the group has it. Shards are looked up as in
+// RemoveMembers.
 func (s *Store) Member(ctx context.Context, ns, group, id string) (scimv1.GroupMember, bool, error) {
-	shards, err := s.shardsHolding(ctx, ns, id)
-	if err != nil {
-		return scimv1.GroupMember{}, false, err
+	var shard scimv1.ScimGroupMemberShard
+	err := s.client.Get(ctx, types.NamespacedName{Namespace: ns, Name: ShardName(group, id)}, &shard)
+	if err != nil && !apierrors.IsNotFound(err) {
+		return scimv1.GroupMember{}, false, fromAPI(err)
 	}
-	for i := range shards {
-		if shards[i].Spec.Group != group {
-			continue
-		}
-		for _, m := range shards[i].Spec.Members {
-			if m.Value == id {
-				return m, true, nil
-			}
+	if m, ok := memberOf(&shard, group, id); ok {
+		return m, true, nil
+	}
+	var others scimv1.ScimGroupMemberShardList
+	err = s.client.List(ctx, &others, client.InNamespace(ns), client.MatchingFields{IndexShardMember: id},
+		readOnly, client.DisableReadYourWritesConsistency)
+	if err != nil {
+		return scimv1.GroupMember{}, false, fromAPI(err)
+	}
+	for i := range others.Items {
+		if m, ok := memberOf(&others.Items[i], group, id); ok {
+			return m, true, nil
 		}
 	}
 	return scimv1.GroupMember{}, false, nil
+}
+
+func memberOf(shard *scimv1.ScimGroupMemberShard, group, id string) (scimv1.GroupMember, bool) {
+	if shard.Spec.Group != group {
+		return scimv1.GroupMember{}, false
+	}
+	for _, m := range shard.Spec.Members {
+		if m.Value == id {
+			return m, true
+		}
+	}
+	return scimv1.GroupMember{}, false
 }
 
 func (s *Store) shardsHolding(ctx context.Context, ns, id string) ([]scimv1.ScimGroupMemberShard, error) {
@@ -184,14 +202,42 @@ func (s *Store) AddMembers(ctx context.Context, g *scimv1.ScimGroup, members []s
 	return nil
 }
 
-// RemoveMembers removes the members with the given ids from group, wherever they are held.
-// Ids that are not members are ignored: identity providers retry removals.
+// RemoveMembers removes the members with the given ids from group, wherever they are held,
+// looking only at the shards that may hold them: removing one member of a 100,000-member
+// group reads and writes one shard, not 64. Ids that are not members are ignored: identity
+// providers retry removals.
+//
+// SCIM adds a member only to the shard its id hashes to, which is read with read-your-writes
+// consistency (a member added just before is seen). Other shards holding it were written by
+// hand; the member index finds them without waiting for this replica's writes in flight,
+// which under concurrent PATCHes would make every removal wait for all of them.
 func (s *Store) RemoveMembers(ctx context.Context, g *scimv1.ScimGroup, ids []string) error {
 	gone := make(map[string]bool, len(ids))
+	holding := map[string]bool{}
 	for _, id := range ids {
 		gone[id] = true
+		holding[ShardName(g.Name, id)] = true
+		var others scimv1.ScimGroupMemberShardList
+		err := s.client.List(ctx, &others, client.InNamespace(g.Namespace), client.MatchingFields{IndexShardMember: id},
+			readOnly, client.DisableReadYourWritesConsistency)
+		if err != nil {
+			return fromAPI(err)
+		}
+		for i := range others.Items {
+			if others.Items[i].Spec.Group == g.Name {
+				holding[others.Items[i].Name] = true
+			}
+		}
 	}
-	return s.keepMembers(ctx, g, func(m scimv1.GroupMember) bool { return !gone[m.Value] })
+	for _, name := range slices.Sorted(maps.Keys(holding)) {
+		err := s.editShard(ctx, g, name, func(shard *scimv1.ScimGroupMemberShard) bool {
+			return dropMembers(shard, func(m scimv1.GroupMember) bool { return !gone[m.Value] })
+		})
+		if err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // SetMembers makes the resolved members the whole member list of g (a PUT, or a replace).
@@ -217,21 +263,26 @@ func (s *Store) keepMembers(ctx context.Context, g *scimv1.ScimGroup, keep func(
 			continue
 		}
 		err := s.editShard(ctx, g, shards[i].Name, func(shard *scimv1.ScimGroupMemberShard) bool {
-			kept := shard.Spec.Members[:0:0]
-			for _, m := range shard.Spec.Members {
-				if keep(m) {
-					kept = append(kept, m)
-				}
-			}
-			changed := len(kept) != len(shard.Spec.Members)
-			shard.Spec.Members = kept
-			return changed
+			return dropMembers(shard, keep)
 		})
 		if err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// dropMembers drops the members of shard that keep rejects, and reports whether any was.
+func dropMembers(shard *scimv1.ScimGroupMemberShard, keep func(scimv1.GroupMember) bool) bool {
+	kept := shard.Spec.Members[:0:0]
+	for _, m := range shard.Spec.Members {
+		if keep(m) {
+			kept = append(kept, m)
+		}
+	}
+	changed := len(kept) != len(shard.Spec.Members)
+	shard.Spec.Members = kept
+	return changed
 }
 
 func dropsAny(members []scimv1.GroupMember, keep func(scimv1.GroupMember) bool) bool {

@@ -2,14 +2,17 @@ package store
 
 import (
 	"context"
-	"sort"
+	"slices"
 
 	"github.com/google/uuid"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/util/retry"
+	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	scimv1 "github.com/scim-operator/scim-operator/api/v1alpha1"
 )
 
 // Store reads SCIM resources from the informer cache and writes them to the API server.
@@ -20,13 +23,44 @@ type Store struct {
 	// live talks to the API server directly, for objects that are never cached (name claims,
 	// password Secrets) and for re-reading an object after a write conflict.
 	live client.Client
+	// users and groups are the served resources of each tenant in order, for listings.
+	users  *Order[scimv1.ScimUser, *scimv1.ScimUser]
+	groups *Order[scimv1.ScimGroup, *scimv1.ScimGroup]
 }
 
-// New returns a store. cached must be a cache-backed client with read-your-writes consistency;
-// live a client without cache.
-func New(cached, live client.Client) *Store {
-	return &Store{client: boundedReads{cached}, live: live}
+// Informers gives the informers of the cache that cached reads from.
+type Informers interface {
+	GetInformer(ctx context.Context, obj client.Object, opts ...cache.InformerGetOption) (cache.Informer, error)
 }
+
+// New returns a store. cached must be a cache-backed client with read-your-writes consistency,
+// and informers its cache; live a client without cache.
+func New(ctx context.Context, cached, live client.Client, informers Informers) (*Store, error) {
+	s := &Store{
+		live:   live,
+		users:  newOrder[scimv1.ScimUser](),
+		groups: newOrder[scimv1.ScimGroup](),
+	}
+	s.client = boundedReads{recordingWrites{Client: cached, users: s.users, groups: s.groups}}
+	for obj, order := range map[client.Object]interface{ watch(eventSource) error }{
+		&scimv1.ScimUser{}: s.users, &scimv1.ScimGroup{}: s.groups,
+	} {
+		informer, err := informers.GetInformer(ctx, obj)
+		if err != nil {
+			return nil, err
+		}
+		if err := order.watch(informer); err != nil {
+			return nil, err
+		}
+	}
+	return s, nil
+}
+
+// UserOrder is the served users of each tenant, oldest first, for listings.
+func (s *Store) UserOrder() *Order[scimv1.ScimUser, *scimv1.ScimUser] { return s.users }
+
+// GroupOrder is the served groups of each tenant, oldest first, for listings.
+func (s *Store) GroupOrder() *Order[scimv1.ScimGroup, *scimv1.ScimGroup] { return s.groups }
 
 // readOnly lists without copying objects out of the cache: callers must not modify them.
 var readOnly = client.UnsafeDisableDeepCopy
@@ -87,27 +121,30 @@ func OlderFirst(a, b metav1.Object) bool {
 	return a.GetName() < b.GetName()
 }
 
-// notDeleting drops objects being deleted (they wait for their finalizer to deprovision them
-// from the apps, and are already gone for SCIM), and orders the rest oldest first.
-func notDeleting[T any, PT interface {
+// CompareOlderFirst is OlderFirst as a comparison, for slices.SortFunc.
+func CompareOlderFirst(a, b metav1.Object) int {
+	switch {
+	case OlderFirst(a, b):
+		return -1
+	case OlderFirst(b, a):
+		return 1
+	}
+	return 0
+}
+
+// servedOf returns the items SCIM serves (see isServed), oldest first. They point into items.
+func servedOf[T any, PT interface {
 	*T
-	metav1.Object
-}](items []T) []T {
-	kept := items
+	client.Object
+}](items []T) []*T {
+	served := make([]*T, 0, len(items))
 	for i := range items {
-		if !PT(&items[i]).GetDeletionTimestamp().IsZero() {
-			// Rare: copy only then. The items are shared with the cache and must not be changed.
-			kept = make([]T, 0, len(items))
-			for j := range items {
-				if PT(&items[j]).GetDeletionTimestamp().IsZero() {
-					kept = append(kept, items[j])
-				}
-			}
-			break
+		if IsServed(PT(&items[i])) {
+			served = append(served, &items[i])
 		}
 	}
-	sort.Slice(kept, func(i, j int) bool { return OlderFirst(PT(&kept[i]), PT(&kept[j])) })
-	return kept
+	slices.SortFunc(served, compareOrder[T, PT])
+	return served
 }
 
 // newID returns the id, and object name, of a resource created through SCIM: a version 7

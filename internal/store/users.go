@@ -30,24 +30,20 @@ func (s *Store) User(ctx context.Context, ns, id string) (*scimv1.ScimUser, erro
 	return &u, nil
 }
 
-// Users returns every user of namespace ns, oldest first. The objects are shared with the
-// cache and must not be modified.
-func (s *Store) Users(ctx context.Context, ns string) ([]scimv1.ScimUser, error) {
-	var list scimv1.ScimUserList
-	if err := s.client.List(ctx, &list, client.InNamespace(ns), readOnly); err != nil {
-		return nil, fromAPI(err)
-	}
-	return notDeleting(list.Items), nil
+// Users returns every user SCIM serves in namespace ns, oldest first. The objects are shared
+// and must not be modified.
+func (s *Store) Users(ctx context.Context, ns string) ([]*scimv1.ScimUser, error) {
+	return s.users.All(ctx, ns)
 }
 
 // UsersByIndex returns the users of namespace ns whose index field equals value. The objects
 // are shared with the cache and must not be modified.
-func (s *Store) UsersByIndex(ctx context.Context, ns, index, value string) ([]scimv1.ScimUser, error) {
+func (s *Store) UsersByIndex(ctx context.Context, ns, index, value string) ([]*scimv1.ScimUser, error) {
 	var list scimv1.ScimUserList
 	if err := s.client.List(ctx, &list, client.InNamespace(ns), client.MatchingFields{index: value}, readOnly); err != nil {
 		return nil, fromAPI(err)
 	}
-	return notDeleting(list.Items), nil
+	return servedOf(list.Items), nil
 }
 
 // CreateUser stores a new user in namespace ns. A password goes into a Secret owned by the user.
