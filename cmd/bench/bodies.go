@@ -78,6 +78,22 @@ func createGroupBody(displayName, externalID string) []byte {
 	})
 }
 
+// scaleGroupBody is scale group i: Okta's push body for even i, Entra's for odd i. Okta's
+// documented body has no externalId; it gets one here (the shape of an Okta group id) so that
+// every group is distinct on both keys the server indexes.
+func scaleGroupBody(i int) []byte {
+	name := fmt.Sprintf("Scale Group %05d", i)
+	if i%2 == 0 {
+		return mustJSON(obj{
+			"schemas":     []string{schemaGroup},
+			"displayName": name,
+			"externalId":  fmt.Sprintf("00g%017d", i),
+			"members":     []any{},
+		})
+	}
+	return createGroupBody(name, fmt.Sprintf("%08x-0000-4000-9000-%012x", i, i))
+}
+
 // entraMemberPatch is Entra's membership change: one member per request, capitalised op.
 func entraMemberPatch(op, memberID string) []byte {
 	return mustJSON(obj{

@@ -89,50 +89,6 @@ func newClient(cfg *rest.Config) (client.Client, error) {
 	return client.New(cfg, client.Options{Scheme: operator.Scheme()})
 }
 
-// rawCreates creates n ScimUsers directly in the API server with the bench's concurrency:
-// the storage limit that SCIM POST throughput is compared with. It runs before the operator
-// starts, so that no watch or reconcile of the operator competes with it, and the objects are
-// deleted again afterwards so that the operator never caches them.
-func (b *bench) rawCreates(ctx context.Context, ns string) (*Result, error) {
-	if err := b.k8s.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}); err != nil {
-		return nil, err
-	}
-	warm(ctx, b.cfg.Concurrency, func(ctx context.Context, i int) error {
-		return b.k8s.Create(ctx, &scimv1.ScimUser{
-			ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: fmt.Sprintf("warm-%d", i)},
-			Spec:       rawUserSpec(10_000_000 + i),
-		})
-	})
-	res := b.run(ctx, spec{
-		name: "raw-create", scenario: "0", clients: b.cfg.Concurrency, count: b.cfg.Users,
-		desc: "ScimUser objects created directly with a controller-runtime client (the storage limit)",
-	}, func(ctx context.Context, _, i int) error {
-		u := &scimv1.ScimUser{
-			ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: fmt.Sprintf("raw-%07d", i)},
-			Spec:       rawUserSpec(i),
-		}
-		return b.k8s.Create(ctx, u)
-	})
-	res.Notes = append(res.Notes, "before the operator started; deleted afterwards")
-	if err := b.k8s.DeleteAllOf(ctx, &scimv1.ScimUser{}, client.InNamespace(ns)); err != nil {
-		return res, fmt.Errorf("deleting the raw users: %w", err)
-	}
-	return res, nil
-}
-
-// rawUserSpec is what a SCIM POST of the Okta body stores, so both paths write objects of
-// about the same size.
-func rawUserSpec(i int) scimv1.ScimUserSpec {
-	name := userName(i)
-	return scimv1.ScimUserSpec{
-		UserName: name, ExternalID: oktaExternalID(i),
-		Name:        &scimv1.Name{GivenName: "Given", FamilyName: fmt.Sprintf("Family%07d", i)},
-		DisplayName: fmt.Sprintf("Given Family%07d", i),
-		Emails:      []scimv1.MultiValuedAttribute{{Value: name, Type: "work", Primary: true}},
-		Active:      ptrTo(true),
-	}
-}
-
 func ptrTo[T any](v T) *T { return &v }
 
 // objectCounts are the scim-operator objects in the API server, all namespaces.

@@ -50,13 +50,17 @@ func (b *bench) startOperator(ctx context.Context) (time.Duration, error) {
 		return 0, err
 	}
 	defer func() { _ = logFile.Close() }() // the child holds its own descriptor
-	cmd := exec.Command(b.managerBin,
+	args := []string{
 		"--leader-elect=false",
-		"--scim-bind-address="+b.scimAddr,
+		"--scim-bind-address=" + b.scimAddr,
 		"--metrics-bind-address=0",
 		"--health-probe-bind-address=0",
 		"--namespace=default",
-	)
+	}
+	if b.cfg.OperatorPprof != "" {
+		args = append(args, "--pprof-bind-address="+b.cfg.OperatorPprof)
+	}
+	cmd := exec.Command(b.managerBin, args...)
 	cmd.Env = append(os.Environ(), "KUBECONFIG="+b.kubeconfig)
 	cmd.Stdout, cmd.Stderr = logFile, logFile
 	cmd.SysProcAttr = childAttr()
@@ -102,6 +106,19 @@ func (b *bench) stopOperator() error {
 		return errors.New("the operator did not stop within 15s of SIGTERM; killed")
 	}
 	return nil
+}
+
+// pprofURL is where the operator's profiles are for a browser or `go tool pprof`: a bind
+// address without a host (":6060") or with 0.0.0.0 listens on loopback too.
+func pprofURL(addr string) string {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return "http://" + addr + "/debug/pprof/"
+	}
+	if host == "" || host == "0.0.0.0" || host == "::" {
+		host = "127.0.0.1"
+	}
+	return "http://" + net.JoinHostPort(host, port) + "/debug/pprof/"
 }
 
 func (b *bench) operatorLogTail(lines int) string {

@@ -37,6 +37,21 @@ func (b *bench) createUsers(ctx context.Context) *Result {
 	return res
 }
 
+// createScaleGroups is the 10,000 groups (scenario 4's tenant size): -scale-groups
+// empty groups POSTed by -concurrency clients, Okta and Entra bodies alternating, right after
+// the users so that every later row runs with them present. The row settles until the group
+// controller has written each one's status.
+func (b *bench) createScaleGroups(ctx context.Context) *Result {
+	n := b.cfg.ScaleGroups
+	return b.run(ctx, spec{
+		name: "create-scale-groups", scenario: "4", clients: min(b.cfg.Concurrency, n), count: n,
+		desc:   "POST /Groups, empty, Okta and Entra create bodies alternating",
+		settle: func(ctx context.Context) error { return b.settleGroups(ctx, "bench", n) },
+	}, func(ctx context.Context, _, i int) error {
+		return b.scim.do(ctx, http.MethodPost, "/Groups", scaleGroupBody(i), http.StatusCreated, nil)
+	})
+}
+
 // createGroups creates the empty groups the membership scenarios fill: the big group (Entra,
 // one member per PATCH), the PUT group (Okta wizard) and the Okta PATCH groups.
 func (b *bench) createGroups(ctx context.Context) (*Result, error) {

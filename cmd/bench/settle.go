@@ -31,60 +31,95 @@ func warm(ctx context.Context, n int, f func(ctx context.Context, i int) error) 
 
 // settleUsers waits until the ScimUser controller has reconciled the want users of ns (status
 // for the current generation with a Ready condition), so that its backlog of status writes
-// does not run during the next scenario. Listing every user is costly for the API server at
-// these sizes, so it lists only once the API server has counted want status writes since the
-// scenario began (whatever their verb), or every tenth poll should the controller write status
-// some other way.
+// does not run during the next scenario.
 func (b *bench) settleUsers(ctx context.Context, ns string, want int) error {
+	return b.settleStatuses(ctx, "scimusers", want, func() (int, error) {
+		list := &scimv1.ScimUserList{}
+		pending := 0
+		err := b.listAll(ctx, ns, list, func() {
+			for i := range list.Items {
+				if unreconciled(&list.Items[i], list.Items[i].Status.ResourceStatus) {
+					pending++
+				}
+			}
+		})
+		return pending, err
+	})
+}
+
+// settleGroups is settleUsers for the ScimGroup controller, which writes a status (Ready,
+// memberCount) for every new group.
+func (b *bench) settleGroups(ctx context.Context, ns string, want int) error {
+	return b.settleStatuses(ctx, "scimgroups", want, func() (int, error) {
+		list := &scimv1.ScimGroupList{}
+		pending := 0
+		err := b.listAll(ctx, ns, list, func() {
+			for i := range list.Items {
+				if unreconciled(&list.Items[i], list.Items[i].Status.ResourceStatus) {
+					pending++
+				}
+			}
+		})
+		return pending, err
+	})
+}
+
+// settleStatuses polls until pending reports none left. Listing every object is costly for
+// the API server at these sizes, so it lists only once the API server has counted want status
+// writes of resource since the scenario began (whatever their verb), or every tenth poll
+// should the controller write status some other way.
+func (b *bench) settleStatuses(ctx context.Context, resource string, want int, pending func() (int, error)) error {
 	polls := 0
 	return waitFor(ctx, 10*time.Minute, time.Second, func() (bool, error) {
 		polls++
 		if b.apiStart != nil && polls%10 != 0 {
 			if now := b.apiSnapshot(ctx); now != nil {
-				if done := statusWrites(now) - statusWrites(b.apiStart); done < want {
-					return false, fmt.Errorf("%d of %d user statuses written", done, want)
+				if done := statusWrites(now, resource) - statusWrites(b.apiStart, resource); done < want {
+					return false, fmt.Errorf("%d of %d %s statuses written", done, want, resource)
 				}
 			}
 		}
-		return b.usersReconciled(ctx, ns)
+		n, err := pending()
+		if err != nil {
+			return false, err
+		}
+		if n > 0 {
+			return false, fmt.Errorf("%d %s not reconciled yet", n, resource)
+		}
+		return true, nil
 	})
 }
 
-// statusWrites counts the successful writes of ScimUser status in API-server request counts.
-func statusWrites(counts map[string]float64) int {
+// statusWrites counts the successful writes of resource's status in API-server request counts.
+func statusWrites(counts map[string]float64, resource string) int {
 	n := 0.0
 	for key, v := range counts {
-		if strings.HasSuffix(key, " scimusers/status") {
+		if strings.HasSuffix(key, " "+resource+"/status") {
 			n += v
 		}
 	}
 	return int(n)
 }
 
-// usersReconciled lists the users of ns, 500 at a time, and checks each one's status.
-func (b *bench) usersReconciled(ctx context.Context, ns string) (bool, error) {
-	pending := 0
-	list := &scimv1.ScimUserList{}
+// unreconciled: the controller has not yet described obj's current generation, or not with
+// a Ready condition.
+func unreconciled(obj client.Object, s scimv1.ResourceStatus) bool {
+	return s.ObservedGeneration != obj.GetGeneration() || meta.FindStatusCondition(s.Conditions, scimv1.ConditionReady) == nil
+}
+
+// listAll lists the objects of ns into list, 500 at a time, calling page after each.
+func (b *bench) listAll(ctx context.Context, ns string, list client.ObjectList, page func()) error {
 	opts := []client.ListOption{client.InNamespace(ns), client.Limit(500)}
 	for {
 		if err := b.k8s.List(ctx, list, opts...); err != nil {
-			return false, err
+			return err
 		}
-		for i := range list.Items {
-			u := &list.Items[i]
-			if u.Status.ObservedGeneration != u.Generation || meta.FindStatusCondition(u.Status.Conditions, scimv1.ConditionReady) == nil {
-				pending++
-			}
+		page()
+		if list.GetContinue() == "" {
+			return nil
 		}
-		if list.Continue == "" {
-			break
-		}
-		opts = []client.ListOption{client.InNamespace(ns), client.Limit(500), client.Continue(list.Continue)}
+		opts = []client.ListOption{client.InNamespace(ns), client.Limit(500), client.Continue(list.GetContinue())}
 	}
-	if pending > 0 {
-		return false, fmt.Errorf("%d users not reconciled yet", pending)
-	}
-	return true, nil
 }
 
 // settleGroup waits until the ScimGroup controller has counted want members into the group's
