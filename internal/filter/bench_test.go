@@ -16,6 +16,8 @@ func BenchmarkParse(b *testing.B) {
 	}
 	cases := map[string]string{
 		"simple":        `userName eq "bjensen"`,
+		"userName":      `userName eq "bjensen@example.com"`,
+		"externalId":    `externalId eq "00u1"`,
 		"entra":         `name.FamilyName eq Employee and (emails.Value co example.com or emails.Value co example.org)`,
 		"valuePath":     `emails[type eq "work" and primary eq true and value co "@example.com"]`,
 		"maxAndChain":   chain("title pr", "and"),

@@ -25,7 +25,10 @@ type Filter struct {
 // MaxFilterDepth (rejected before parsing), unknown attributes or schemas, and operators or
 // values that do not fit the attribute's type.
 func Parse(s string, rt *schema.ResourceType) (*Filter, error) {
-	root, err := parse(s, scope{rt: rt})
+	root, ok, err := parseSimple(s, rt)
+	if !ok {
+		root, err = parse(s, scope{rt: rt})
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -59,13 +62,18 @@ type Equality struct {
 	Path string
 	// Value is the value as written in the filter; see CaseExact for how to compare it.
 	Value string
+	// Whole is set when the equality is the entire filter, with no other conjunct: a caller
+	// whose index compares as the filter does (CaseExact) need not check candidates with
+	// Matches.
+	Whole bool
 }
 
 // IndexHint returns an equality conjunct that every match must satisfy, if the filter has one:
 // the whole filter, or one operand of a top-level "and" (through nested "and"s and value
 // paths such as `emails[type eq "work" and value eq "x"]`, never through "or" or "not"). When
 // there are several it prefers unique attributes (id, userName, ...). Value filters have no
-// hint. The caller fetches candidates through an index and still checks each with Matches.
+// hint. The caller fetches candidates through an index and, unless Whole, still checks each
+// with Matches.
 func (f *Filter) IndexHint() (Equality, bool) {
 	if f.valueFilter {
 		return Equality{}, false

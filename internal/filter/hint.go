@@ -49,7 +49,18 @@ func hint(n node) (Equality, bool) {
 		}
 	}
 	walk(n)
+	best.Whole = found && single(n)
 	return best, found
+}
+
+// single reports whether n is one comparison: `a eq "x"`, or `a[b eq "x"]`, which matches the
+// same documents as `a.b eq "x"`. If n has a hint, the hint is that comparison.
+func single(n node) bool {
+	if vp, ok := n.(*valuePathNode); ok {
+		n = vp.filter
+	}
+	_, ok := n.(*cmpNode)
+	return ok
 }
 
 // valuePathHint finds `value eq "x"` among the conjuncts of the filter of value path attr.

@@ -16,25 +16,28 @@ func TestIndexHint(t *testing.T) {
 		want   Equality // zero: no hint
 		reason string
 	}{
-		{`userName eq "Bjensen"`, nil, Equality{"userName", "Bjensen"}, "the whole filter is an indexable equality; the value is as written."},
-		{`USERNAME EQ "x"`, nil, Equality{"userName", "x"}, "the path is canonical whatever the case in the filter."},
-		{`urn:ietf:params:scim:schemas:core:2.0:User:userName eq "x"`, nil, Equality{"userName", "x"}, "a core-URN-qualified name is the same attribute."},
-		{`externalId eq "e1"`, nil, Equality{"externalId", "e1"}, "externalId is indexable."},
-		{`id eq "i1"`, nil, Equality{"id", "i1"}, "id is indexable."},
-		{`displayName eq "Bob"`, nil, Equality{"displayName", "Bob"}, "displayName is indexable."},
-		{`emails.value eq "a@example.com"`, nil, Equality{"emails.value", "a@example.com"}, "emails.value is indexable."},
-		{`emails eq "a@example.com"`, nil, Equality{"emails.value", "a@example.com"}, "emails without a sub-attribute means emails.value."},
-		{`emails[value eq "a@example.com"]`, nil, Equality{"emails.value", "a@example.com"}, "the value path form."},
-		{`emails[type eq "work" and value eq "a@example.com"]`, nil, Equality{"emails.value", "a@example.com"}, "value eq inside an and in a value path."},
-		{`emails[type eq "work"].value eq "a@example.com"`, nil, Equality{"emails.value", "a@example.com"}, "Entra's form."},
-		{`members.value eq "m1"`, schema.GroupResourceType, Equality{"members.value", "m1"}, "members.value is indexable."},
-		{`members[value eq "m1"]`, schema.GroupResourceType, Equality{"members.value", "m1"}, "members value path."},
-		{`displayName eq "Admins"`, schema.GroupResourceType, Equality{"displayName", "Admins"}, "Group displayName."},
-		{`title pr and userName eq "x"`, nil, Equality{"userName", "x"}, "an operand of a top-level and."},
-		{`(title pr and (active eq true and externalId eq "e"))`, nil, Equality{"externalId", "e"}, "through nested ands and parentheses."},
-		{`emails.value eq "a@b.c" and userName eq "x"`, nil, Equality{"userName", "x"}, "a unique attribute is preferred."},
-		{`externalId eq "e" and id eq "i"`, nil, Equality{"id", "i"}, "id is preferred over everything."},
-		{`userName eq "x" and (title pr or nickName pr)`, nil, Equality{"userName", "x"}, "an or elsewhere does not matter."},
+		{`userName eq "Bjensen"`, nil, Equality{"userName", "Bjensen", true}, "the whole filter is an indexable equality; the value is as written."},
+		{`USERNAME EQ "x"`, nil, Equality{"userName", "x", true}, "the path is canonical whatever the case in the filter."},
+		{`urn:ietf:params:scim:schemas:core:2.0:User:userName eq "x"`, nil, Equality{"userName", "x", true}, "a core-URN-qualified name is the same attribute."},
+		{`externalId eq "e1"`, nil, Equality{"externalId", "e1", true}, "externalId is indexable."},
+		{`id eq "i1"`, nil, Equality{"id", "i1", true}, "id is indexable."},
+		{`displayName eq "Bob"`, nil, Equality{"displayName", "Bob", true}, "displayName is indexable."},
+		{`emails.value eq "a@example.com"`, nil, Equality{"emails.value", "a@example.com", true}, "emails.value is indexable."},
+		{`emails eq "a@example.com"`, nil, Equality{"emails.value", "a@example.com", true}, "emails without a sub-attribute means emails.value."},
+		{`emails[value eq "a@example.com"]`, nil, Equality{"emails.value", "a@example.com", true}, "the value path form."},
+		{`emails[type eq "work" and value eq "a@example.com"]`, nil, Equality{"emails.value", "a@example.com", false}, "value eq inside an and in a value path."},
+		{`emails[type eq "work"].value eq "a@example.com"`, nil, Equality{"emails.value", "a@example.com", false}, "Entra's form."},
+		{`members.value eq "m1"`, schema.GroupResourceType, Equality{"members.value", "m1", true}, "members.value is indexable."},
+		{`members[value eq "m1"]`, schema.GroupResourceType, Equality{"members.value", "m1", true}, "members value path."},
+		{`displayName eq "Admins"`, schema.GroupResourceType, Equality{"displayName", "Admins", true}, "Group displayName."},
+		{`title pr and userName eq "x"`, nil, Equality{"userName", "x", false}, "an operand of a top-level and."},
+		{`(title pr and (active eq true and externalId eq "e"))`, nil, Equality{"externalId", "e", false}, "through nested ands and parentheses."},
+		{`emails.value eq "a@b.c" and userName eq "x"`, nil, Equality{"userName", "x", false}, "a unique attribute is preferred."},
+		{`externalId eq "e" and id eq "i"`, nil, Equality{"id", "i", false}, "id is preferred over everything."},
+		{`userName eq "x" and (title pr or nickName pr)`, nil, Equality{"userName", "x", false}, "an or elsewhere does not matter."},
+		{`((userName eq "x"))`, nil, Equality{"userName", "x", true}, "parentheses alone leave the equality whole."},
+		{`userName eq "x" and userName eq "x"`, nil, Equality{"userName", "x", false}, "any other conjunct makes it partial."},
+		{`emails[value eq "a@b.c" and value eq "a@b.c"]`, nil, Equality{"emails.value", "a@b.c", false}, "also inside a value path."},
 
 		{`userName eq "x" or userName eq "y"`, nil, none, "no hint through or."},
 		{`not (userName eq "x")`, nil, none, "no hint through not."},
@@ -85,13 +88,18 @@ func TestEqualityCaseExact(t *testing.T) {
 }
 
 // TestIndexHintSound checks the hint's contract on the fixtures: every document that
-// matches the filter satisfies the hinted equality.
+// matches the filter satisfies the hinted equality, and when the hint is Whole, every document
+// that satisfies it matches the filter.
 func TestIndexHintSound(t *testing.T) {
 	docs := users(t)
 	for _, filter := range []string{
 		`userName eq "alice@example.com" and active eq true`,
 		`emails[type eq "work"].value eq "BOB@example.org"`,
 		`emails.value eq "alice@home.org" and title pr`,
+		`USERNAME eq "ALICE@example.com"`,
+		`externalId eq "AliceExt"`,
+		`emails eq "bob@example.org"`,
+		`emails[value eq "alice@HOME.org"]`,
 	} {
 		f, err := Parse(filter, schema.UserResourceType)
 		if err != nil {
@@ -108,6 +116,9 @@ func TestIndexHintSound(t *testing.T) {
 		for name, doc := range docs {
 			if f.Matches(doc) && !eq.Matches(doc) {
 				t.Errorf("%s matches %s, which fails its hint %+v", filter, name, h)
+			}
+			if h.Whole && eq.Matches(doc) && !f.Matches(doc) {
+				t.Errorf("%s does not match %s, which satisfies its whole hint %+v", filter, name, h)
 			}
 		}
 	}

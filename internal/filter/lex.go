@@ -3,6 +3,7 @@ package filter
 import (
 	"encoding/json"
 	"strings"
+	"unicode/utf8"
 )
 
 // Limits checked before any parsing, so that no input can make the recursive-descent parser
@@ -76,8 +77,8 @@ func lex(s string) ([]token, error) {
 			if err != nil {
 				return nil, err
 			}
-			var v string
-			if json.Unmarshal([]byte(s[i:end]), &v) != nil {
+			v, ok := unquote(s[i:end])
+			if !ok {
 				return nil, invalid("malformed string literal at offset %d", i)
 			}
 			toks = append(toks, token{kind: tString, text: s[i:end], val: v, space: space})
@@ -112,4 +113,17 @@ func stringEnd(s string, i int) (int, error) {
 		}
 	}
 	return 0, invalid("unterminated string literal")
+}
+
+// unquote decodes the JSON string literal lit, quotes included, as stringEnd delimits it.
+func unquote(lit string) (string, bool) {
+	inner := lit[1 : len(lit)-1]
+	// Most values have nothing to decode; json.Unmarshal would cost more than the rest of a
+	// simple filter. Invalid UTF-8 is left to it: it decodes that as U+FFFD.
+	if !strings.ContainsFunc(inner, func(r rune) bool { return r < ' ' || r == '\\' }) &&
+		utf8.ValidString(inner) {
+		return inner, true
+	}
+	var v string
+	return v, json.Unmarshal([]byte(lit), &v) == nil
 }

@@ -3,6 +3,7 @@ package filter
 import (
 	"net/http"
 	"strconv"
+	"strings"
 
 	scimfilter "github.com/scim2/filter-parser/v2"
 
@@ -29,7 +30,8 @@ type parser struct {
 	lits []lit
 }
 
-// parse parses and validates a whole filter, or the inside of a value path.
+// parse parses and validates a whole filter, or the inside of a value path, with the library:
+// the full parser, which Parse uses when parseSimple declines and tests compare it with.
 func parse(s string, sc scope) (node, error) {
 	toks, err := lex(s)
 	if err != nil {
@@ -109,21 +111,30 @@ func (p *parser) convert(e scimfilter.Expression, sc scope) (node, error) {
 		}
 		return &notNode{x}, nil
 	case *scimfilter.AttributeExpression:
-		if l, ok := p.literal(e.CompareValue); ok && l.vp != nil {
-			return l.vp, nil
+		v := e.CompareValue
+		if s, ok := v.(string); ok {
+			// Every string the library sees is a reference written by rewrite.
+			l, ok := p.literal(s)
+			if !ok {
+				return nil, invalid("malformed filter")
+			}
+			if l.vp != nil {
+				return l.vp, nil
+			}
+			v = l.str
 		}
-		return p.comparison(e, sc)
+		t, err := resolveAttrPath(sc, e.AttributePath)
+		if err != nil {
+			return nil, err
+		}
+		return comparison(t, strings.ToLower(string(e.Operator)), v)
 	}
 	// Value paths never reach the library (see rewrite).
 	return nil, invalid("malformed filter")
 }
 
 // literal returns what a rewritten string value refers to.
-func (p *parser) literal(v any) (lit, bool) {
-	s, ok := v.(string)
-	if !ok {
-		return lit{}, false
-	}
+func (p *parser) literal(s string) (lit, bool) {
 	i, err := strconv.Atoi(s)
 	if err != nil || i < 0 || i >= len(p.lits) {
 		return lit{}, false

@@ -101,17 +101,14 @@ func resolveAttrPath(sc scope, ap scimfilter.AttributePath) (target, error) {
 	return target{keys: []string{sub.Name}, attr: sub, path: sub.Name}, nil
 }
 
-// comparison validates an attribute expression against the schema and builds its node.
-func (p *parser) comparison(e *scimfilter.AttributeExpression, sc scope) (node, error) {
-	t, err := resolveAttrPath(sc, e.AttributePath)
-	if err != nil {
-		return nil, err
-	}
-	op := strings.ToLower(string(e.Operator))
+// comparison validates `t op v` (or `t pr`) against the schema and builds its node. v is as
+// the library gives it, except that a string is the decoded literal: nil (null), a bool, a
+// json.Number or a string. Both Parse paths, the full parser and parseSimple, end here.
+func comparison(t target, op string, v any) (node, error) {
 	if op == "pr" {
 		return &presentNode{keys: t.keys}, nil
 	}
-	if e.CompareValue == nil {
+	if v == nil {
 		// RFC 7643 §2.5: unassigned and null are the same state, so `eq null` is "not
 		// present" and `ne null` is "present", with pr's notion of presence.
 		switch op {
@@ -131,21 +128,21 @@ func (p *parser) comparison(e *scimfilter.AttributeExpression, sc scope) (node, 
 		}
 		t = t.withSub(value)
 	}
-	return p.typedComparison(t, op, e.CompareValue)
+	return typedComparison(t, op, v)
 }
 
 // typedComparison checks the operator and the value against the attribute's type.
-func (p *parser) typedComparison(t target, op string, v any) (node, error) {
+func typedComparison(t target, op string, v any) (node, error) {
 	leaf := t.leaf()
 	c := &cmpNode{keys: t.keys, path: t.path, core: t.core, op: op, typ: leaf.Type,
 		caseExact: leaf.CaseExact}
-	str, isStr := p.literal(v)
+	str, isStr := v.(string)
 	switch leaf.Type {
 	case schema.TypeBoolean:
 		b, ok := v.(bool)
 		if isStr {
 			// Microsoft Entra sends booleans as the strings "True" and "False".
-			switch strings.ToLower(str.str) {
+			switch strings.ToLower(str) {
 			case "true":
 				b, ok = true, true
 			case "false":
@@ -156,13 +153,13 @@ func (p *parser) typedComparison(t target, op string, v any) (node, error) {
 			return nil, invalid("%s is not allowed on boolean attribute %q", op, t.path)
 		}
 		if !ok {
-			return nil, wrongType(t, v, str, isStr)
+			return nil, wrongType(t, v)
 		}
 		c.b = b
 	case schema.TypeInteger, schema.TypeDecimal:
 		n, ok := v.(json.Number)
 		if !ok {
-			return nil, wrongType(t, v, str, isStr)
+			return nil, wrongType(t, v)
 		}
 		if textOp(op) {
 			return nil, invalid("%s is not allowed on numeric attribute %q", op, t.path)
@@ -174,19 +171,19 @@ func (p *parser) typedComparison(t target, op string, v any) (node, error) {
 		c.f = f
 	default: // string, reference, binary, dateTime
 		if !isStr {
-			return nil, wrongType(t, v, str, isStr)
+			return nil, wrongType(t, v)
 		}
 		if leaf.Type == schema.TypeBinary && !textOp(op) && op != "eq" && op != "ne" {
 			return nil, invalid("%s is not allowed on binary attribute %q", op, t.path)
 		}
-		c.raw, c.s = str.str, str.str
+		c.raw, c.s = str, str
 		if !c.caseExact {
 			c.s = fold(c.s)
 		}
 		if leaf.Type == schema.TypeDateTime && !textOp(op) {
-			tm, ok := parseTime(str.str)
+			tm, ok := parseTime(str)
 			if !ok {
-				return nil, invalid("%q is not an RFC 3339 dateTime, which %q needs", str.str, t.path)
+				return nil, invalid("%q is not an RFC 3339 dateTime, which %q needs", str, t.path)
 			}
 			c.t = tm
 		}
@@ -199,10 +196,10 @@ func textOp(op string) bool {
 	return op == "co" || op == "sw" || op == "ew"
 }
 
-func wrongType(t target, v any, str lit, isStr bool) error {
+func wrongType(t target, v any) error {
 	got := fmt.Sprint(v)
-	if isStr {
-		got = fmt.Sprintf("%q", str.str)
+	if s, ok := v.(string); ok {
+		got = fmt.Sprintf("%q", s)
 	}
 	return invalid("%s is not a valid value for %s attribute %q", got, t.leaf().Type, t.path)
 }

@@ -1,0 +1,227 @@
+package filter
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/scim-operator/scim-operator/internal/schema"
+	"github.com/scim-operator/scim-operator/internal/scimerr"
+)
+
+// simpleFilters are filters for TestParseSimple and seeds for FuzzFastParse. fast says whether
+// parseSimple must take them (the hot path stays fast) or leave them to the full parser.
+var simpleFilters = []struct {
+	filter string
+	rt     *schema.ResourceType // nil: User
+	fast   bool
+}{
+	// what identity providers send
+	{`userName eq "alice@example.com"`, nil, true},
+	{`userName eq "bjensen@example.com"`, nil, true},
+	{`externalId eq "00u1abc"`, nil, true},
+	{`displayName eq "Sales"`, schema.GroupResourceType, true},
+	{`DisplayName eq "BobIsAmazing"`, nil, true},
+	{`userName eq alice`, nil, true},
+	{`userName sw O`, nil, true},
+	{`meta.Created gt 2015-10-10T14:38:21.8617979-07:00`, nil, true},
+	{`id eq "2819c223-7f76-453a-919d-413861904646"`, nil, true},
+	{`members.value eq "m1"`, schema.GroupResourceType, true},
+	{`emails.value eq "a@example.com"`, nil, true},
+	// operators and case
+	{`USERNAME EQ "x"`, nil, true},
+	{`userName Eq "x"`, nil, true},
+	{`userName ne "x"`, nil, true},
+	{`userName co "x"`, nil, true},
+	{`userName sw "x"`, nil, true},
+	{`userName ew "x"`, nil, true},
+	{`userName gt "x"`, nil, true},
+	{`userName GE "x"`, nil, true},
+	{`userName lt "x"`, nil, true},
+	{`userName le "x"`, nil, true},
+	{`title pr`, nil, true},
+	{`title PR`, nil, true},
+	{`emails pr`, nil, true},
+	{`name pr`, nil, true},
+	{`members.$ref eq "x"`, schema.GroupResourceType, true},
+	// URNs and sub-attributes
+	{`urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:employeeNumber eq "7"`, nil, true},
+	{`urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager.value eq "x"`, nil, true},
+	{`urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager pr`, nil, true},
+	{`URN:IETF:params:scim:schemas:extension:enterprise:2.0:user:DEPARTMENT eq "sales"`, nil, true},
+	{`urn:ietf:params:scim:schemas:core:2.0:User:userName sw "J"`, nil, true},
+	{`urn:ietf:params:scim:schemas:core:2.0:User:name.givenName eq "Alice"`, nil, true},
+	{`name.givenName eq "x"`, nil, true},
+	{`meta.lastModified gt "2011-05-13T04:42:34Z"`, nil, true},
+	{`meta.lastModified le "2011-05-13T04:42:34.5+02:00"`, nil, true},
+	{`meta.created sw "2026"`, nil, true},
+	// booleans, null, numbers, complex attributes
+	{`active eq true`, nil, true},
+	{`active eq TRUE`, nil, true},
+	{`active eq True`, nil, true},
+	{`active eq "True"`, nil, true},
+	{`active eq "false"`, nil, true},
+	{`active ne False`, nil, true},
+	{`emails.primary eq true`, nil, true},
+	{`title eq null`, nil, true},
+	{`title ne NULL`, nil, true},
+	{`emails eq null`, nil, true},
+	{`cores eq 2`, deviceType, true},
+	{`cores gt -1.5e3`, deviceType, true},
+	{`load le 1E3`, deviceType, true},
+	{`load lt 0`, deviceType, true},
+	{`ports ge -0`, deviceType, true},
+	{`emails co "example.com"`, nil, true},
+	{`emails eq "x"`, nil, true},
+	// strings
+	{`userName eq "a\"b\\c\u00e9\u00E9\/\b\f\n\r\t"`, nil, true},
+	{`userName eq ""`, nil, true},
+	{`userName eq "a b  c "`, nil, true},
+	{`userName eq "not (x) or [y]"`, nil, true},
+	{`userName eq "é"`, nil, true},
+	{"userName eq \"\xff\"", nil, true},
+	{`userName eq 01`, nil, true},
+	{`userName eq -`, nil, true},
+	{`userName eq truex`, nil, true},
+	{`userName eq 1.`, nil, true},
+	{`userName eq +1`, nil, true},
+	{"userName eq \xff", nil, true},
+	// words the library reads as attribute names
+	{`not eq "x"`, nil, true},
+	{`and pr`, nil, true},
+	{`$ref pr`, nil, true},
+	{`a:b.c:d-e_f pr`, nil, true},
+	// schema and type errors
+	{`foo eq "x"`, nil, true},
+	{`name.foo eq "x"`, nil, true},
+	{`userName.foo eq "x"`, nil, true},
+	{`members.value eq "x"`, nil, true},
+	{`userName eq "x"`, schema.GroupResourceType, true},
+	{`urn:example:unknown:2.0:User:department eq "x"`, nil, true},
+	{`urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:nope eq "x"`, nil, true},
+	{`urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:department eq "x"`, schema.GroupResourceType, true},
+	{`name eq "x"`, nil, true},
+	{`addresses eq "x"`, nil, true},
+	{`active eq "yes"`, nil, true},
+	{`active eq 1`, nil, true},
+	{`active gt true`, nil, true},
+	{`active co "t"`, nil, true},
+	{`x509Certificates.value gt "a"`, nil, true},
+	{`userName eq 1`, nil, true},
+	{`userName eq 1E5`, nil, true},
+	{`userName eq true`, nil, true},
+	{`userName gt null`, nil, true},
+	{`meta.created gt "yesterday"`, nil, true},
+	{`meta.created gt yesterday`, nil, true},
+	{`meta.created eq 2026`, nil, true},
+	{`cores eq "2"`, deviceType, true},
+	{`cores co 2`, deviceType, true},
+	{`load gt 1e999`, deviceType, true},
+	{`load gt 1E999`, deviceType, true},
+	// left to the full parser
+	{``, nil, false},
+	{` `, nil, false},
+	{`userName`, nil, false},
+	{`userName eq`, nil, false},
+	{`userName eq `, nil, false},
+	{` userName eq "x"`, nil, false},
+	{`userName  eq "x"`, nil, false},
+	{`userName eq  "x"`, nil, false},
+	{`userName eq "x" `, nil, false},
+	{`userName pr `, nil, false},
+	{"userName\teq \"a\"", nil, false},
+	{"userName eq a\tb", nil, false},
+	{`userName eq"a"`, nil, false},
+	{`userName eq "a"b`, nil, false},
+	{`userName eq a"b"`, nil, false},
+	{`userName eq "a" "b"`, nil, false},
+	{`userName eq "a" and title pr`, nil, false},
+	{`title pr or title pr`, nil, false},
+	{`(userName eq "x")`, nil, false},
+	{`not (userName eq "x")`, nil, false},
+	{`emails[type eq "work"]`, nil, false},
+	{`emails[type eq "work"].value eq "x"`, nil, false},
+	{`userName eq "abc`, nil, false},
+	{`userName eq "a\qb"`, nil, false},
+	{`userName eq "\u00e"`, nil, false},
+	{"userName eq \"a\x01\"", nil, false},
+	{`userName pr pr`, nil, false},
+	{`userName eq a b`, nil, false},
+	{`userName eq 'a b'`, nil, false},
+	{`userName xx "a"`, nil, false},
+	{`userName eqq "a"`, nil, false},
+	{`userName prx`, nil, false},
+	{`name.givenName.x eq "y"`, nil, false},
+	{`1userName eq "x"`, nil, false},
+	{`name. eq "x"`, nil, false},
+	{`urn: eq "x"`, nil, false},
+	{`a:1b pr`, nil, false},
+	{`user@name eq "x"`, nil, false},
+	{`userName eq "` + strings.Repeat("x", MaxFilterLength) + `"`, nil, false},
+}
+
+// checkSameParse fails unless parseSimple, where it takes s, gives the node or error the full
+// parser gives. It reports whether parseSimple took s.
+func checkSameParse(t *testing.T, s string, rt *schema.ResourceType) bool {
+	t.Helper()
+	got, ok, gotErr := parseSimple(s, rt)
+	if !ok {
+		if got != nil || gotErr != nil {
+			t.Fatalf("parseSimple(%q) declined but returned %v, %v", s, got, gotErr)
+		}
+		return false
+	}
+	want, wantErr := parse(s, scope{rt: rt})
+	if diff := cmp.Diff(want, got, cmp.AllowUnexported(andNode{}, orNode{}, notNode{},
+		presentNode{}, valuePathNode{}, cmpNode{})); diff != "" {
+		t.Errorf("parseSimple(%q) node (-full +fast):\n%s", s, diff)
+	}
+	if diff := cmp.Diff(scimerr.As(wantErr), scimerr.As(gotErr)); diff != "" {
+		t.Errorf("parseSimple(%q) error (-full +fast):\n%s", s, diff)
+	}
+	if (gotErr == nil) != (scimerr.As(gotErr) == nil) {
+		t.Errorf("parseSimple(%q) error %v is not a SCIM error", s, gotErr)
+	}
+	return true
+}
+
+func TestParseSimple(t *testing.T) {
+	for _, tt := range simpleFilters {
+		rt := tt.rt
+		if rt == nil {
+			rt = schema.UserResourceType
+		}
+		t.Run(tt.filter, func(t *testing.T) {
+			if fast := checkSameParse(t, tt.filter, rt); fast != tt.fast {
+				t.Errorf("parseSimple took it: %v, want %v", fast, tt.fast)
+			}
+		})
+	}
+}
+
+// FuzzFastParse checks on arbitrary text that parseSimple agrees with the full parser wherever
+// it does not leave the text to it.
+func FuzzFastParse(f *testing.F) {
+	for _, tt := range simpleFilters {
+		f.Add(tt.filter)
+	}
+	for _, s := range conformanceFilters {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		for _, rt := range []*schema.ResourceType{schema.UserResourceType, schema.GroupResourceType, deviceType} {
+			checkSameParse(t, s, rt)
+		}
+		// Both paths share unquote, so check its shortcut against json.Unmarshal here.
+		q := `"` + s + `"`
+		if end, err := stringEnd(q, 0); err == nil && end == len(q) {
+			var want string
+			wantErr := json.Unmarshal([]byte(q), &want)
+			if got, ok := unquote(q); ok != (wantErr == nil) || got != want {
+				t.Errorf("unquote(%q) = %q, %v; json.Unmarshal gives %q, %v", q, got, ok, want, wantErr)
+			}
+		}
+	})
+}
