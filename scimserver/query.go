@@ -232,12 +232,14 @@ type resourceKind[T any] struct {
 	// served is every resource SCIM serves, per tenant, in the server's order (read only).
 	served listing[T]
 	// candidates returns the served resources that may match the filter, in the server's
-	// order (read only).
-	candidates func(r *http.Request, t tenant.Tenant, f *filter.Filter) ([]*T, error)
+	// order (read only); all of them match when exact is set (the filter is one equality
+	// that an index answered with the filter's own comparison).
+	candidates func(r *http.Request, t tenant.Tenant, f *filter.Filter) (objs []*T, exact bool, err error)
 	// document is the representation a filter or sort key is evaluated on.
 	document func(r *http.Request, t tenant.Tenant, obj *T, q *query, loc locations) (any, error)
-	// render is the representation returned in a page.
-	render func(r *http.Request, t tenant.Tenant, obj *T, q *query, loc locations) (any, error)
+	// renderer prepares what rendering a page needs once, and returns how each resource of
+	// the page is represented.
+	renderer func(r *http.Request, t tenant.Tenant, q *query, loc locations) (func(obj *T) (any, error), error)
 }
 
 func (s *Server) users() resourceKind[scimv1.ScimUser] {
@@ -251,8 +253,12 @@ func (s *Server) users() resourceKind[scimv1.ScimUser] {
 			}
 			return s.userResource(r, t, u, loc)
 		},
-		render: func(r *http.Request, t tenant.Tenant, u *scimv1.ScimUser, _ *query, loc locations) (any, error) {
-			return s.userResource(r, t, u, loc)
+		renderer: func(r *http.Request, t tenant.Tenant, _ *query, loc locations) (func(*scimv1.ScimUser) (any, error), error) {
+			ms, err := s.store.Memberships(r.Context(), t.Namespace)
+			if err != nil {
+				return nil, err
+			}
+			return func(u *scimv1.ScimUser) (any, error) { return s.userResourceWith(r.Context(), ms, u, loc) }, nil
 		},
 	}
 }
@@ -265,8 +271,10 @@ func (s *Server) groups() resourceKind[scimv1.ScimGroup] {
 		document: func(r *http.Request, t tenant.Tenant, g *scimv1.ScimGroup, q *query, loc locations) (any, error) {
 			return s.groupResource(r, t, g, loc, q.needsMembers)
 		},
-		render: func(r *http.Request, t tenant.Tenant, g *scimv1.ScimGroup, q *query, loc locations) (any, error) {
-			return s.groupResource(r, t, g, loc, q.projection.wants("members"))
+		renderer: func(r *http.Request, t tenant.Tenant, q *query, loc locations) (func(*scimv1.ScimGroup) (any, error), error) {
+			return func(g *scimv1.ScimGroup) (any, error) {
+				return s.groupResource(r, t, g, loc, q.projection.wants("members"))
+			}, nil
 		},
 	}
 }
@@ -304,10 +312,13 @@ func runQuery[T any, PT interface {
 		page.total = len(matches)
 		window, page.startIndex, page.next = windowOf[T, PT](q, matches)
 	}
-	loc := s.locations(r)
+	render, err := k.renderer(r, t, q, s.locations(r))
+	if err != nil {
+		return resultPage{}, err
+	}
 	page.resources = make([]any, 0, len(window))
 	for _, obj := range window {
-		rep, err := k.render(r, t, obj, q, loc)
+		rep, err := render(obj)
 		if err != nil {
 			return resultPage{}, err
 		}
@@ -320,9 +331,12 @@ func runQuery[T any, PT interface {
 
 // matching returns the served resources that pass q's filter, in the order q asks for.
 func matching[T any](s *Server, r *http.Request, t tenant.Tenant, q *query, k resourceKind[T]) ([]*T, error) {
-	candidates, err := k.candidates(r, t, q.filter)
+	candidates, exact, err := k.candidates(r, t, q.filter)
 	if err != nil {
 		return nil, err
+	}
+	if exact && q.sort == nil {
+		return candidates, nil // no document to build: the hot path of identity providers' lookups
 	}
 	loc := s.locations(r)
 	matches := make([]match[T], 0, len(candidates))
@@ -387,50 +401,69 @@ func (s *Server) listGroups(w http.ResponseWriter, r *http.Request, t tenant.Ten
 
 // userCandidates returns the users that may match f: through an index when f has an equality
 // one answers, otherwise all of the tenant's. They are shared with the cache: read only.
-func (s *Server) userCandidates(r *http.Request, t tenant.Tenant, f *filter.Filter) ([]*scimv1.ScimUser, error) {
+func (s *Server) userCandidates(r *http.Request, t tenant.Tenant, f *filter.Filter) ([]*scimv1.ScimUser, bool, error) {
 	ctx := r.Context()
-	if f != nil {
-		if hint, ok := f.IndexHint(); ok {
-			switch hint.Path {
-			case "id":
-				u, err := s.store.User(ctx, t.Namespace, hint.Value)
-				if scimerr.IsNotFound(err) || err == nil && !store.IsServed(u) {
-					return nil, nil
-				}
-				return []*scimv1.ScimUser{u}, err
-			case "userName":
-				return s.store.UsersByIndex(ctx, t.Namespace, store.IndexUserName, store.FoldKey(hint.Value))
-			case "externalId":
-				return s.store.UsersByIndex(ctx, t.Namespace, store.IndexUserExternalID, hint.Value)
-			case "emails.value":
-				return s.store.UsersByIndex(ctx, t.Namespace, store.IndexUserEmail, store.FoldKey(hint.Value))
-			}
+	hint, ok := indexHint(f)
+	var users []*scimv1.ScimUser
+	var err error
+	switch {
+	case !ok:
+		users, err = s.store.Users(ctx, t.Namespace)
+		return users, false, err
+	case hint.Path == "id":
+		u, err := s.store.User(ctx, t.Namespace, hint.Value)
+		if scimerr.IsNotFound(err) || err == nil && !store.IsServed(u) {
+			return nil, hint.Whole, nil
 		}
+		return []*scimv1.ScimUser{u}, hint.Whole, err
+	case hint.Path == "userName":
+		users, err = s.store.UsersByIndex(ctx, t.Namespace, store.IndexUserName, store.FoldKey(hint.Value))
+	case hint.Path == "externalId":
+		users, err = s.store.UsersByIndex(ctx, t.Namespace, store.IndexUserExternalID, hint.Value)
+	case hint.Path == "emails.value":
+		users, err = s.store.UsersByIndex(ctx, t.Namespace, store.IndexUserEmail, store.FoldKey(hint.Value))
+	default:
+		users, err = s.store.Users(ctx, t.Namespace)
+		return users, false, err
 	}
-	return s.store.Users(ctx, t.Namespace)
+	return users, hint.Whole, err
 }
 
-func (s *Server) groupCandidates(r *http.Request, t tenant.Tenant, f *filter.Filter) ([]*scimv1.ScimGroup, error) {
+func (s *Server) groupCandidates(r *http.Request, t tenant.Tenant, f *filter.Filter) ([]*scimv1.ScimGroup, bool, error) {
 	ctx := r.Context()
-	if f != nil {
-		if hint, ok := f.IndexHint(); ok {
-			switch hint.Path {
-			case "id":
-				g, err := s.store.Group(ctx, t.Namespace, hint.Value)
-				if scimerr.IsNotFound(err) || err == nil && !store.IsServed(g) {
-					return nil, nil
-				}
-				return []*scimv1.ScimGroup{g}, err
-			case "displayName":
-				return s.store.GroupsByIndex(ctx, t.Namespace, store.IndexGroupDisplayName, store.FoldKey(hint.Value))
-			case "externalId":
-				return s.store.GroupsByIndex(ctx, t.Namespace, store.IndexGroupExternalID, hint.Value)
-			case "members.value":
-				return s.groupsWithMember(r, t, hint.Value)
-			}
+	hint, ok := indexHint(f)
+	var groups []*scimv1.ScimGroup
+	var err error
+	switch {
+	case !ok:
+		groups, err = s.store.Groups(ctx, t.Namespace)
+		return groups, false, err
+	case hint.Path == "id":
+		g, err := s.store.Group(ctx, t.Namespace, hint.Value)
+		if scimerr.IsNotFound(err) || err == nil && !store.IsServed(g) {
+			return nil, hint.Whole, nil
 		}
+		return []*scimv1.ScimGroup{g}, hint.Whole, err
+	case hint.Path == "displayName":
+		groups, err = s.store.GroupsByIndex(ctx, t.Namespace, store.IndexGroupDisplayName, store.FoldKey(hint.Value))
+	case hint.Path == "externalId":
+		groups, err = s.store.GroupsByIndex(ctx, t.Namespace, store.IndexGroupExternalID, hint.Value)
+	case hint.Path == "members.value":
+		groups, err = s.groupsWithMember(r, t, hint.Value)
+	default:
+		groups, err = s.store.Groups(ctx, t.Namespace)
+		return groups, false, err
 	}
-	return s.store.Groups(ctx, t.Namespace)
+	return groups, hint.Whole, err
+}
+
+// indexHint is f's index hint; the indexes compare as the filter does (FoldKey is the
+// filter's case folding), so a whole-filter hint needs no check of each candidate.
+func indexHint(f *filter.Filter) (filter.Equality, bool) {
+	if f == nil {
+		return filter.Equality{}, false
+	}
+	return f.IndexHint()
 }
 
 func (s *Server) groupsWithMember(r *http.Request, t tenant.Tenant, id string) ([]*scimv1.ScimGroup, error) {

@@ -1,6 +1,7 @@
 package scimserver
 
 import (
+	"context"
 	"net/http"
 	"slices"
 	"strings"
@@ -121,7 +122,16 @@ func (s *Server) writeUser(w http.ResponseWriter, r *http.Request, t tenant.Tena
 
 // userResource builds the SCIM representation of u, with the groups it belongs to.
 func (s *Server) userResource(r *http.Request, t tenant.Tenant, u *scimv1.ScimUser, loc locations) (*resource.User, error) {
-	groups, err := s.groupRefs(r, t, u, loc)
+	ms, err := s.store.Memberships(r.Context(), t.Namespace)
+	if err != nil {
+		return nil, err
+	}
+	return s.userResourceWith(r.Context(), ms, u, loc)
+}
+
+// userResourceWith is userResource with the tenant's memberships at hand (a page of users).
+func (s *Server) userResourceWith(ctx context.Context, ms *store.Memberships, u *scimv1.ScimUser, loc locations) (*resource.User, error) {
+	groups, err := s.groupRefs(ctx, ms, u, loc)
 	if err != nil {
 		return nil, err
 	}
@@ -129,14 +139,14 @@ func (s *Server) userResource(r *http.Request, t tenant.Tenant, u *scimv1.ScimUs
 }
 
 // groupRefs is the read-only "groups" attribute of u: the groups listing it as a member.
-func (s *Server) groupRefs(r *http.Request, t tenant.Tenant, u *scimv1.ScimUser, loc locations) ([]resource.GroupRef, error) {
-	names, err := s.store.GroupsOf(r.Context(), t.Namespace, u.Name)
+func (s *Server) groupRefs(ctx context.Context, ms *store.Memberships, u *scimv1.ScimUser, loc locations) ([]resource.GroupRef, error) {
+	names, err := ms.GroupsOf(u.Name)
 	if err != nil {
 		return nil, err
 	}
 	var groups []resource.GroupRef
 	for _, name := range names {
-		g, err := s.store.Group(r.Context(), t.Namespace, name)
+		g, err := s.store.Group(ctx, u.Namespace, name)
 		if scimerr.IsNotFound(err) {
 			continue // a shard outlived its group; the group is gone
 		} else if err != nil {

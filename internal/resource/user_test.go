@@ -2,6 +2,7 @@ package resource
 
 import (
 	"encoding/json"
+	"strings"
 	"testing"
 	"time"
 
@@ -103,5 +104,38 @@ func TestUserRepresentation(t *testing.T) {
 	}
 	if !json.Valid(data) {
 		t.Error("not valid JSON")
+	}
+}
+
+// TestListResponseEncodesEachResourceOnce: a list writes its resources as they write
+// themselves, and the result is the JSON encoding/json would give.
+func TestListResponseEncodesEachResourceOnce(t *testing.T) {
+	u := &scimv1.ScimUser{
+		ObjectMeta: metav1.ObjectMeta{Name: "u1", Generation: 1},
+		Spec: scimv1.ScimUserSpec{
+			UserName:   "ada",
+			Extensions: map[string]apiextensionsv1.JSON{"urn:example:ext": {Raw: []byte(`{"a":"<&>"}`)}},
+		},
+	}
+	list := NewListResponse(7, 3, []any{NewUser(u, nil, fixedLocations{}), map[string]any{"id": "g1"}}).WithNextCursor("c2")
+	data, err := Marshal(list)
+	if err != nil {
+		t.Fatal(err)
+	}
+	userJSON, _ := Marshal(NewUser(u, nil, fixedLocations{}))
+	var got, want any
+	if err := json.Unmarshal(data, &got); err != nil {
+		t.Fatalf("not JSON: %v\n%s", err, data)
+	}
+	wantJSON := `{"schemas":["urn:ietf:params:scim:api:messages:2.0:ListResponse"],"totalResults":7,"startIndex":3,"itemsPerPage":2,` +
+		`"nextCursor":"c2","Resources":[` + string(userJSON) + `,{"id":"g1"}]}`
+	if err := json.Unmarshal([]byte(wantJSON), &want); err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("list (-want +got):\n%s", diff)
+	}
+	if empty, _ := Marshal(NewListResponse(0, 1, nil)); !strings.Contains(string(empty), `"Resources":[]`) {
+		t.Errorf("an empty list has no empty Resources array: %s", empty)
 	}
 }

@@ -27,6 +27,9 @@ func (c boundedReads) Get(ctx context.Context, key client.ObjectKey, obj client.
 }
 
 func (c boundedReads) List(ctx context.Context, list client.ObjectList, opts ...client.ListOption) error {
+	if (&client.ListOptions{}).ApplyOptions(opts).DisableReadYourWritesConsistency {
+		return c.Client.List(ctx, list, opts...) // nothing to wait for
+	}
 	ctx, cancel := context.WithTimeout(ctx, cacheWait)
 	defer cancel()
 	return c.Client.List(ctx, list, opts...)
