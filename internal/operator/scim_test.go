@@ -200,7 +200,10 @@ func TestTenantsAreIsolated(t *testing.T) {
 		t.Errorf("tenant B sees tenant A's users: %s", list.Raw)
 	}
 	// The same userName may exist in both tenants.
-	call(t, tokenB, http.MethodPost, "/Users", map[string]any{"userName": "shared-name"}).Expect(t, http.StatusCreated)
+	userB := call(t, tokenB, http.MethodPost, "/Users", map[string]any{"userName": "shared-name"}).Expect(t, http.StatusCreated).Body["id"].(string)
+	if userB == userA {
+		t.Errorf("the users of two tenants share id %s: ids must be unique across the service provider", userA)
+	}
 	// A group of tenant B cannot refer to a user of tenant A.
 	res := call(t, tokenB, http.MethodPost, "/Groups", map[string]any{
 		"displayName": "stolen", "members": []map[string]any{{"value": userA}},

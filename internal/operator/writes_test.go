@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"strings"
 	"sync"
 	"testing"
 
@@ -225,4 +226,64 @@ func TestSchemasListTheExtensionsInUseInTheTenant(t *testing.T) {
 	if res := call(t, other, http.MethodGet, "/Schemas", nil).Expect(t, http.StatusOK); res.Body["totalResults"] != 4.0 {
 		t.Errorf("another tenant sees the extension: %s", res.Raw)
 	}
+}
+
+// TestRenameAndCreateOfOneUserNameNeverBothSucceed races a PUT that renames a user onto a
+// userName against a POST of that userName. A POST names its user after the userName (no
+// claim), a rename claims it; each looks for the other after writing, so at most one wins.
+func TestRenameAndCreateOfOneUserNameNeverBothSucceed(t *testing.T) {
+	ns, token := newTenant(t)
+	for i := range 15 {
+		target := fmt.Sprintf("contested-%d@example.com", i)
+		id := call(t, token, http.MethodPost, "/Users", map[string]any{"userName": fmt.Sprintf("renamed-%d@example.com", i)}).
+			Expect(t, http.StatusCreated).Body["id"].(string)
+		var wg sync.WaitGroup
+		var renamed, created int
+		wg.Go(func() {
+			renamed = call(t, token, http.MethodPut, "/Users/"+id, map[string]any{"userName": target}).Status
+		})
+		wg.Go(func() {
+			created = call(t, token, http.MethodPost, "/Users", map[string]any{"userName": strings.ToUpper(target)}).Status
+		})
+		wg.Wait()
+		if renamed == http.StatusOK && created == http.StatusCreated {
+			t.Fatalf("round %d: both the rename and the create of %s succeeded", i, target)
+		}
+		var list scimv1.ScimUserList
+		if err := k8s.List(context.Background(), &list, clientInNamespace(ns)); err != nil {
+			t.Fatal(err)
+		}
+		holders := 0
+		for _, u := range list.Items {
+			if strings.EqualFold(u.Spec.UserName, target) && u.DeletionTimestamp.IsZero() {
+				holders++
+			}
+		}
+		if holders > 1 {
+			t.Fatalf("round %d: %d users hold %s", i, holders, target)
+		}
+	}
+}
+
+// TestUserNameFreedByARenameCanBeCreatedAgain: a user's id comes from the userName it was
+// created with; after a rename that userName is free, and a new user gets it (with another id).
+func TestUserNameFreedByARenameCanBeCreatedAgain(t *testing.T) {
+	_, token := newTenant(t)
+	first := call(t, token, http.MethodPost, "/Users", map[string]any{"userName": "ann"}).Expect(t, http.StatusCreated).Body["id"].(string)
+	call(t, token, http.MethodPut, "/Users/"+first, map[string]any{"userName": "anne"}).Expect(t, http.StatusOK)
+	second := call(t, token, http.MethodPost, "/Users", map[string]any{"userName": "ANN"}).Expect(t, http.StatusCreated).Body["id"].(string)
+	if second == first {
+		t.Fatalf("two users share id %s", first)
+	}
+	// Neither may take the other's userName now.
+	call(t, token, http.MethodPut, "/Users/"+first, map[string]any{"userName": "ann"}).Expect(t, http.StatusConflict)
+	call(t, token, http.MethodPut, "/Users/"+second, map[string]any{"userName": "Anne"}).Expect(t, http.StatusConflict)
+	call(t, token, http.MethodPost, "/Users", map[string]any{"userName": "anne"}).Expect(t, http.StatusConflict)
+	// Renamed back and forth, each keeps its own id.
+	call(t, token, http.MethodDelete, "/Users/"+second, nil).Expect(t, http.StatusNoContent)
+	call(t, token, http.MethodPut, "/Users/"+first, map[string]any{"userName": "ann"}).Expect(t, http.StatusOK)
+	if got := call(t, token, http.MethodGet, "/Users/"+first, nil).Expect(t, http.StatusOK).Body["userName"]; got != "ann" {
+		t.Errorf("userName after renaming back: %v", got)
+	}
+	call(t, token, http.MethodPost, "/Users", map[string]any{"userName": "ann"}).Expect(t, http.StatusConflict)
 }

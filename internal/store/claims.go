@@ -26,24 +26,52 @@ const (
 )
 
 // claimUnique reserves a userName or group displayName for resource id. Resources made with
-// kubectl hold their value without a claim, so the cache index is asked first.
+// kubectl hold their value without a claim, so the cache index is asked first; a user whose
+// object name is derived from its userName (userObjectName) holds it without a claim too, so
+// once the claim is made, that object is looked up live (see createUserNamed).
 func (s *Store) claimUnique(ctx context.Context, ns string, kind scimv1.ClaimKind, value, id string) error {
+	if err := s.unheldInCache(ctx, ns, kind, value, id); err != nil {
+		return err
+	}
+	if err := s.claim(ctx, ns, kind, value, id); err != nil {
+		return err
+	}
+	if kind != scimv1.ClaimUserName || userObjectName(ns, value) == id {
+		return nil
+	}
+	var named scimv1.ScimUser
+	err := s.live.Get(ctx, types.NamespacedName{Namespace: ns, Name: userObjectName(ns, value)}, &named)
+	switch {
+	case apierrors.IsNotFound(err):
+		return nil
+	case err != nil:
+		s.release(ctx, ns, kind, value, id)
+		return fromAPI(err)
+	case holdsUserName(&named, value):
+		s.release(ctx, ns, kind, value, id)
+		return scimerr.Uniqueness("userName is already taken in this tenant")
+	}
+	return nil
+}
+
+// unheldInCache refuses value when the cache shows a resource other than id holding it.
+func (s *Store) unheldInCache(ctx context.Context, ns string, kind scimv1.ClaimKind, value, id string) error {
 	var holders []string
 	if kind == scimv1.ClaimUserName {
 		users, err := s.UsersByIndex(ctx, ns, IndexUserName, FoldKey(value))
 		if err != nil {
 			return err
 		}
-		for i := range users {
-			holders = append(holders, users[i].Name)
+		for _, u := range users {
+			holders = append(holders, u.Name)
 		}
 	} else {
 		groups, err := s.GroupsByIndex(ctx, ns, IndexGroupDisplayName, FoldKey(value))
 		if err != nil {
 			return err
 		}
-		for i := range groups {
-			holders = append(holders, groups[i].Name)
+		for _, g := range groups {
+			holders = append(holders, g.Name)
 		}
 	}
 	for _, holder := range holders {
@@ -51,7 +79,7 @@ func (s *Store) claimUnique(ctx context.Context, ns string, kind scimv1.ClaimKin
 			return scimerr.Uniqueness("%s is already taken in this tenant", claimAttribute(kind))
 		}
 	}
-	return s.claim(ctx, ns, kind, value, id)
+	return nil
 }
 
 // renaming runs write, which changes resource id's unique value (userName, displayName) from

@@ -105,7 +105,7 @@ func (o *Order[T, PT]) put(obj PT) {
 	}
 	t.latest[obj.GetName()] = versioned[T]{obj: (*T)(obj), version: version}
 	if IsServed(obj) {
-		t.insert(obj)
+		t.insert(obj, !o.synced())
 	}
 }
 
@@ -160,11 +160,21 @@ func (o *Order[T, PT]) tenant(ns string) *tenantOrder[T, PT] {
 	return t
 }
 
-func (t *tenantOrder[T, PT]) insert(obj PT) {
-	if n := len(t.served); !t.unsorted && n > 0 && OlderFirst(obj, PT(t.served[n-1])) {
+// insert adds obj in order. Objects mostly arrive in order, and are appended; one created in
+// the same second as the last (ordered by name then) goes in place near the end. While the
+// initial list streams in (bulk), they are appended and sorted once on the first read.
+func (t *tenantOrder[T, PT]) insert(obj PT, bulk bool) {
+	n := len(t.served)
+	switch {
+	case t.unsorted || n == 0 || !OlderFirst(obj, PT(t.served[n-1])):
+		t.served = append(t.served, (*T)(obj))
+	case bulk:
+		t.served = append(t.served, (*T)(obj))
 		t.unsorted = true
+	default:
+		i, _ := slices.BinarySearchFunc(t.served, (*T)(obj), compareOrder[T, PT])
+		t.served = slices.Insert(t.served, i, (*T)(obj))
 	}
-	t.served = append(t.served, (*T)(obj))
 }
 
 func (t *tenantOrder[T, PT]) remove(obj *T) {
@@ -219,14 +229,20 @@ func (o *Order[T, PT]) Read(ctx context.Context, ns string, fn func(served []*T)
 }
 
 func (o *Order[T, PT]) waitSynced(ctx context.Context) error {
-	if o.synced() {
+	return waitFor(ctx, o.synced)
+}
+
+// waitFor waits until synced reports that an informer has delivered its initial list, at
+// most cacheWait; a server that is still loading its cache answers 503.
+func waitFor(ctx context.Context, synced func() bool) error {
+	if synced() {
 		return nil
 	}
 	ctx, cancel := context.WithTimeout(ctx, cacheWait)
 	defer cancel()
 	tick := time.NewTicker(10 * time.Millisecond)
 	defer tick.Stop()
-	for !o.synced() {
+	for !synced() {
 		select {
 		case <-ctx.Done():
 			return scimerr.Unavailable(retryAfter, "the server is still loading its cache; retry")

@@ -2,6 +2,8 @@ package store
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -47,28 +49,114 @@ func (s *Store) UsersByIndex(ctx context.Context, ns, index, value string) ([]*s
 }
 
 // CreateUser stores a new user in namespace ns. A password goes into a Secret owned by the user.
+//
+// The user's object name, and SCIM id, is derived from its userName (userObjectName), so the
+// API server itself refuses a second user with that userName: one write, where a name claim
+// would take two. When that name is taken by a user who has since been renamed or is being
+// deleted, the user gets a random id and a claim instead (docs/architecture.md, "Uniqueness").
 func (s *Store) CreateUser(ctx context.Context, ns string, spec scimv1.ScimUserSpec, password *string) (*scimv1.ScimUser, error) {
+	if err := s.unheldInCache(ctx, ns, scimv1.ClaimUserName, spec.UserName, ""); err != nil {
+		return nil, err
+	}
+	u, err := s.createUserNamed(ctx, ns, userObjectName(ns, spec.UserName), spec, password)
+	if err == nil || !apierrors.IsAlreadyExists(err) {
+		return u, fromAPI(err)
+	}
+	var existing scimv1.ScimUser
+	key := types.NamespacedName{Namespace: ns, Name: userObjectName(ns, spec.UserName)}
+	if err := s.live.Get(ctx, key, &existing); err != nil && !apierrors.IsNotFound(err) {
+		return nil, fromAPI(err)
+	} else if err == nil && holdsUserName(&existing, spec.UserName) {
+		return nil, scimerr.Uniqueness("userName is already taken in this tenant")
+	}
 	id := newID()
 	if err := s.claimUnique(ctx, ns, scimv1.ClaimUserName, spec.UserName, id); err != nil {
 		return nil, err
 	}
+	u, err = s.createUserNamed(ctx, ns, id, spec, password)
+	if err != nil {
+		s.release(ctx, ns, scimv1.ClaimUserName, spec.UserName, id)
+	}
+	return u, fromAPI(err)
+}
+
+// createUserNamed writes user id and its password. When its name is its userName's own
+// (userObjectName), it then makes sure no claim on that userName is held by another user: a
+// claim is made before its holder checks for this object (claimUnique), and this object
+// before this check, so of two such writers at least one sees the other and backs off.
+func (s *Store) createUserNamed(ctx context.Context, ns, id string, spec scimv1.ScimUserSpec, password *string) (*scimv1.ScimUser, error) {
 	u := &scimv1.ScimUser{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: id}, Spec: spec}
 	if password != nil {
 		u.Spec.PasswordSecretRef = &corev1.LocalObjectReference{Name: passwordSecretName(id)}
 	}
 	if err := s.client.Create(ctx, u); err != nil {
-		s.release(ctx, ns, scimv1.ClaimUserName, spec.UserName, id)
-		return nil, fromAPI(err)
+		return nil, err
 	}
-	if password != nil {
-		if err := s.writePassword(ctx, u, *password); err != nil {
-			// Not acknowledged: take the user back rather than keep it without its password.
-			_ = s.client.Delete(context.WithoutCancel(ctx), u)
-			s.release(ctx, ns, scimv1.ClaimUserName, spec.UserName, id)
-			return nil, err
-		}
+	var err error
+	if id == userObjectName(ns, spec.UserName) {
+		err = s.claimedByOther(ctx, ns, spec.UserName, id)
+	}
+	if err == nil && password != nil {
+		err = s.writePassword(ctx, u, *password)
+	}
+	if err != nil {
+		// Not acknowledged: take the user back rather than keep a duplicate, or a user
+		// without its password.
+		_ = s.client.Delete(context.WithoutCancel(ctx), u)
+		return nil, err
 	}
 	return u, nil
+}
+
+// claimedByOther refuses userName when a claim on it is held by a user other than id.
+func (s *Store) claimedByOther(ctx context.Context, ns, userName, id string) error {
+	var c scimv1.ScimNameClaim
+	err := s.live.Get(ctx, types.NamespacedName{Namespace: ns, Name: claimName(scimv1.ClaimUserName, userName)}, &c)
+	if apierrors.IsNotFound(err) {
+		return nil
+	} else if err != nil {
+		return fromAPI(err)
+	}
+	if c.Spec.Holder == id {
+		return nil
+	}
+	held, err := s.claimHeld(ctx, &c)
+	if err != nil {
+		return err
+	}
+	if held {
+		return scimerr.Uniqueness("userName is already taken in this tenant")
+	}
+	return nil
+}
+
+// ClaimedByOther reports whether u's userName is claimed by another user: possible only for
+// a moment, while a user created under its userName's own name (CreateUser) is about to be
+// taken back because a renamed user holds that userName. The provisioning controller asks
+// before a user's first provisioning, so that such a user never reaches an app.
+func (s *Store) ClaimedByOther(ctx context.Context, u *scimv1.ScimUser) (bool, error) {
+	if u.Name != userObjectName(u.Namespace, u.Spec.UserName) {
+		return false, nil // it holds a claim of its own, or was made with kubectl
+	}
+	err := s.claimedByOther(ctx, u.Namespace, u.Spec.UserName, u.Name)
+	if scimerr.As(err) != nil && scimerr.As(err).ScimType == scimerr.TypeUniqueness {
+		return true, nil
+	}
+	return false, err
+}
+
+// userObjectName is the object name, and SCIM id, that a user created with userName in
+// namespace ns gets when it is free: derived from the userName ignoring case, so that the API
+// server lets only one user have it, and from the tenant, so that ids are unique across
+// tenants (RFC 7643 §3.1).
+func userObjectName(ns, userName string) string {
+	sum := sha256.Sum256([]byte(ns + "/" + FoldKey(userName)))
+	return "u-" + hex.EncodeToString(sum[:16])
+}
+
+// holdsUserName reports whether u, as read live, has userName and is not being deleted.
+func holdsUserName(u *scimv1.ScimUser, userName string) bool {
+	return u.DeletionTimestamp.IsZero() && FoldKey(u.Spec.UserName) == FoldKey(userName)
 }
 
 // ReplaceUser replaces the spec of user id (PUT, or the result of a PATCH). A nil password
