@@ -254,11 +254,7 @@ func (s *Server) users() resourceKind[scimv1.ScimUser] {
 			return s.userResource(r, t, u, loc)
 		},
 		renderer: func(r *http.Request, t tenant.Tenant, _ *query, loc locations) (func(*scimv1.ScimUser) (any, error), error) {
-			ms, err := s.store.Memberships(r.Context(), t.Namespace)
-			if err != nil {
-				return nil, err
-			}
-			return func(u *scimv1.ScimUser) (any, error) { return s.userResourceWith(r.Context(), ms, u, loc) }, nil
+			return func(u *scimv1.ScimUser) (any, error) { return s.userResource(r, t, u, loc) }, nil
 		},
 	}
 }

@@ -122,16 +122,7 @@ func (s *Server) writeUser(w http.ResponseWriter, r *http.Request, t tenant.Tena
 
 // userResource builds the SCIM representation of u, with the groups it belongs to.
 func (s *Server) userResource(r *http.Request, t tenant.Tenant, u *scimv1.ScimUser, loc locations) (*resource.User, error) {
-	ms, err := s.store.Memberships(r.Context(), t.Namespace)
-	if err != nil {
-		return nil, err
-	}
-	return s.userResourceWith(r.Context(), ms, u, loc)
-}
-
-// userResourceWith is userResource with the tenant's memberships at hand (a page of users).
-func (s *Server) userResourceWith(ctx context.Context, ms *store.Memberships, u *scimv1.ScimUser, loc locations) (*resource.User, error) {
-	groups, err := s.groupRefs(ctx, ms, u, loc)
+	groups, err := s.groupRefs(r.Context(), u, loc)
 	if err != nil {
 		return nil, err
 	}
@@ -139,8 +130,8 @@ func (s *Server) userResourceWith(ctx context.Context, ms *store.Memberships, u 
 }
 
 // groupRefs is the read-only "groups" attribute of u: the groups listing it as a member.
-func (s *Server) groupRefs(ctx context.Context, ms *store.Memberships, u *scimv1.ScimUser, loc locations) ([]resource.GroupRef, error) {
-	names, err := ms.GroupsOf(u.Name)
+func (s *Server) groupRefs(ctx context.Context, u *scimv1.ScimUser, loc locations) ([]resource.GroupRef, error) {
+	names, err := s.store.GroupsOf(ctx, u.Namespace, u.Name)
 	if err != nil {
 		return nil, err
 	}

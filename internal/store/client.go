@@ -35,13 +35,15 @@ func (c boundedReads) List(ctx context.Context, list client.ObjectList, opts ...
 	return c.Client.List(ctx, list, opts...)
 }
 
-// recordingWrites tells the ordered listings of every user and group this replica writes, so
+// recordingWrites tells the ordered listings of every user and group this replica writes (and
+// the member map of every shard), so
 // that a listing right after a write includes it (read-your-writes) even before the informer
 // reports it. The listings keep a copy: the caller may go on changing its object.
 type recordingWrites struct {
 	client.Client
-	users  *Order[scimv1.ScimUser, *scimv1.ScimUser]
-	groups *Order[scimv1.ScimGroup, *scimv1.ScimGroup]
+	users   *Order[scimv1.ScimUser, *scimv1.ScimUser]
+	groups  *Order[scimv1.ScimGroup, *scimv1.ScimGroup]
+	members *memberGroups
 }
 
 func (c recordingWrites) Create(ctx context.Context, obj client.Object, opts ...client.CreateOption) error {
@@ -76,6 +78,8 @@ func (c recordingWrites) Delete(ctx context.Context, obj client.Object, opts ...
 			c.users.deleted(o.DeepCopy())
 		case *scimv1.ScimGroup:
 			c.groups.deleted(o.DeepCopy())
+		case *scimv1.ScimGroupMemberShard:
+			c.members.put(o, true)
 		}
 	}
 	return err
@@ -87,5 +91,7 @@ func (c recordingWrites) written(obj client.Object) {
 		c.users.put(o.DeepCopy())
 	case *scimv1.ScimGroup:
 		c.groups.put(o.DeepCopy())
+	case *scimv1.ScimGroupMemberShard:
+		c.members.put(o, false) // keeps the member ids, not the object
 	}
 }

@@ -78,51 +78,9 @@ func unionOfShards(shards []scimv1.ScimGroupMemberShard) []scimv1.GroupMember {
 	return members
 }
 
-// GroupsOf returns the names of the groups in namespace ns that list id as a member.
+// GroupsOf returns the names of the groups in namespace ns that list id as a member, sorted.
 func (s *Store) GroupsOf(ctx context.Context, ns, id string) ([]string, error) {
-	ms, err := s.Memberships(ctx, ns)
-	if err != nil {
-		return nil, err
-	}
-	return ms.GroupsOf(id)
-}
-
-// Memberships tells which groups of a namespace hold a member, for rendering many users at
-// once: it waits for this replica's own shard writes to reach the cache (read-your-writes)
-// once, when it is made, and then reads the member index without waiting again.
-type Memberships struct {
-	ctx context.Context // of the one request it is made for
-	s   *Store
-	ns  string
-}
-
-// Memberships returns the memberships of namespace ns as of now.
-func (s *Store) Memberships(ctx context.Context, ns string) (*Memberships, error) {
-	// A List through the read-your-writes client returns once the cache holds every shard
-	// write of this replica; what it lists does not matter.
-	var none scimv1.ScimGroupMemberShardList
-	if err := s.client.List(ctx, &none, client.InNamespace(ns), client.MatchingFields{IndexShardMember: ""}, readOnly); err != nil {
-		return nil, fromAPI(err)
-	}
-	return &Memberships{ctx: ctx, s: s, ns: ns}, nil
-}
-
-// GroupsOf returns the names of the groups that list id as a member, sorted.
-func (m *Memberships) GroupsOf(id string) ([]string, error) {
-	var shards scimv1.ScimGroupMemberShardList
-	err := m.s.client.List(m.ctx, &shards, client.InNamespace(m.ns), client.MatchingFields{IndexShardMember: id},
-		readOnly, client.DisableReadYourWritesConsistency)
-	if err != nil {
-		return nil, fromAPI(err)
-	}
-	var groups []string
-	for i := range shards.Items {
-		if g := shards.Items[i].Spec.Group; !slices.Contains(groups, g) {
-			groups = append(groups, g)
-		}
-	}
-	sort.Strings(groups)
-	return groups, nil
+	return s.members.groupsOf(ctx, ns, id)
 }
 
 // Member returns member id of group, if the group has it. Shards are looked up as in

@@ -26,6 +26,8 @@ type Store struct {
 	// users and groups are the served resources of each tenant in order, for listings.
 	users  *Order[scimv1.ScimUser, *scimv1.ScimUser]
 	groups *Order[scimv1.ScimGroup, *scimv1.ScimGroup]
+	// members tells which groups list each member.
+	members *memberGroups
 }
 
 // Informers gives the informers of the cache that cached reads from.
@@ -37,13 +39,14 @@ type Informers interface {
 // and informers its cache; live a client without cache.
 func New(ctx context.Context, cached, live client.Client, informers Informers) (*Store, error) {
 	s := &Store{
-		live:   live,
-		users:  newOrder[scimv1.ScimUser](),
-		groups: newOrder[scimv1.ScimGroup](),
+		live:    live,
+		users:   newOrder[scimv1.ScimUser](),
+		groups:  newOrder[scimv1.ScimGroup](),
+		members: newMemberGroups(),
 	}
-	s.client = boundedReads{recordingWrites{Client: cached, users: s.users, groups: s.groups}}
+	s.client = boundedReads{recordingWrites{Client: cached, users: s.users, groups: s.groups, members: s.members}}
 	for obj, order := range map[client.Object]interface{ watch(eventSource) error }{
-		&scimv1.ScimUser{}: s.users, &scimv1.ScimGroup{}: s.groups,
+		&scimv1.ScimUser{}: s.users, &scimv1.ScimGroup{}: s.groups, &scimv1.ScimGroupMemberShard{}: s.members,
 	} {
 		informer, err := informers.GetInformer(ctx, obj)
 		if err != nil {
