@@ -28,7 +28,8 @@ type Options struct {
 	// PublicURL is the base URL clients use, for example https://scim.example.com/scim/v2.
 	// When empty it is derived from each request's Host.
 	PublicURL string
-	// MaxBodyBytes bounds a request body; a larger one is answered 413.
+	// MaxBodyBytes bounds a request body; a larger one is answered 413. The default, 4 MiB,
+	// takes an Okta PUT of a 10,000-member group with display names (about 1 MB) with room.
 	MaxBodyBytes int64
 	// DefaultPageSize is the page size of a query without "count".
 	DefaultPageSize int
@@ -49,7 +50,7 @@ type features struct {
 }
 
 // DefaultOptions are the options of a server configured with nothing.
-var DefaultOptions = Options{MaxBodyBytes: 1 << 20, DefaultPageSize: 100, MaxPageSize: 1000, BulkMaxOperations: 1000,
+var DefaultOptions = Options{MaxBodyBytes: 4 << 20, DefaultPageSize: 100, MaxPageSize: 1000, BulkMaxOperations: 1000,
 	FailedAuthBurst: 20, FailedAuthPerSecond: 1}
 
 // Deps are what the server is built on.

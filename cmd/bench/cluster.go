@@ -43,6 +43,10 @@ func startControlPlane(repo, kubeconfig string) (*envtest.Environment, *rest.Con
 		CRDDirectoryPaths:     []string{filepath.Join(repo, "config", "crd", "bases")},
 		ErrorIfCRDPathMissing: true,
 	}
+	// A full-size run writes and deletes a few hundred thousand objects between two of the API
+	// server's compactions (every 5 minutes); etcd's default 2 GiB quota would stop it.
+	env.ControlPlane.Etcd = &envtest.Etcd{}
+	env.ControlPlane.Etcd.Configure().Set("quota-backend-bytes", "8589934592")
 	cfg, err := env.Start()
 	if err != nil {
 		_ = env.Stop() // Start leaves processes behind when a later step fails

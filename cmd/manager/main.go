@@ -18,6 +18,7 @@ import (
 func main() {
 	opts := operator.Options{SCIM: scimserver.DefaultOptions}
 	flag.StringVar(&opts.SCIMAddr, "scim-bind-address", ":8443", "Address the SCIM API listens on.")
+	flag.Int64Var(&opts.SCIM.MaxBodyBytes, "max-body-bytes", scimserver.DefaultOptions.MaxBodyBytes, "Largest SCIM request body accepted, in bytes; larger ones are answered 413 (also advertised as the bulk maxPayloadSize).")
 	flag.StringVar(&opts.SCIM.PublicURL, "scim-public-url", "", "Base URL clients use for the SCIM API, for example https://scim.example.com/scim/v2; derived from each request when empty.")
 	flag.StringVar(&opts.MetricsAddr, "metrics-bind-address", ":8080", `Address of the metrics endpoint; "0" turns it off.`)
 	flag.StringVar(&opts.ProbeAddr, "health-probe-bind-address", ":8081", "Address of /healthz and /readyz.")

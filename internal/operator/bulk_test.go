@@ -4,6 +4,8 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+
+	"github.com/scim-operator/scim-operator/scimserver"
 )
 
 func bulkOps(failOnErrors int, ops ...map[string]any) map[string]any {
@@ -66,7 +68,7 @@ func TestBulkLimitsAreAdvertisedAndEnforced(t *testing.T) {
 	_, token := newTenant(t)
 	spc := call(t, token, http.MethodGet, "/ServiceProviderConfig", nil).Expect(t, http.StatusOK)
 	bulk := spc.Body["bulk"].(map[string]any)
-	if bulk["supported"] != true || bulk["maxOperations"] != 1000.0 || bulk["maxPayloadSize"] != float64(1<<20) {
+	if bulk["supported"] != true || bulk["maxOperations"] != 1000.0 || bulk["maxPayloadSize"] != float64(scimserver.DefaultOptions.MaxBodyBytes) {
 		t.Fatalf("bulk %v", bulk)
 	}
 	ops := make([]map[string]any, 1001)

@@ -15,6 +15,7 @@ import (
 
 	scimv1 "github.com/scim-operator/scim-operator/api/v1alpha1"
 	"github.com/scim-operator/scim-operator/internal/resource"
+	"github.com/scim-operator/scim-operator/scimserver"
 )
 
 // oktaCreateUser is the body Okta sends to create a user: with a password and an empty groups.
@@ -240,7 +241,7 @@ func TestBadInputGetsAScimError(t *testing.T) {
 		{"an attribute has the wrong type", `{"userName":"x","emails":"a@b"}`, 400, "invalidValue"},
 		{"the API server's CEL rule rejects two primary emails", `{"userName":"x","emails":[{"value":"a","primary":true},{"value":"b","primary":true}]}`, 400, "invalidValue"},
 		{"the API server's schema rejects a too-long title", `{"userName":"x","title":"` + strings.Repeat("t", 300) + `"}`, 400, "invalidValue"},
-		{"the body is over the size limit", `{"userName":"x","title":"` + strings.Repeat("t", 2<<20) + `"}`, 413, ""},
+		{"the body is over the size limit", `{"userName":"x","title":"` + strings.Repeat("t", int(scimserver.DefaultOptions.MaxBodyBytes)) + `"}`, 413, ""},
 	}
 	for _, c := range cases {
 		t.Run(c.reason, func(t *testing.T) {

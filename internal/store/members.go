@@ -10,6 +10,7 @@ import (
 	"slices"
 	"sort"
 
+	"golang.org/x/sync/errgroup"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
@@ -177,16 +178,26 @@ func (s *Store) AddMembers(ctx context.Context, g *scimv1.ScimGroup, members []s
 		name := ShardName(g.Name, m.Value)
 		byShard[name] = append(byShard[name], m)
 	}
-	for _, name := range slices.Sorted(maps.Keys(byShard)) {
-		add := byShard[name]
-		err := s.editShard(ctx, g, name, func(shard *scimv1.ScimGroupMemberShard) bool {
-			return mergeMembers(shard, add)
-		})
-		if err != nil {
-			return err
-		}
+	return s.editShards(ctx, g, slices.Collect(maps.Keys(byShard)), func(shard *scimv1.ScimGroupMemberShard) bool {
+		return mergeMembers(shard, byShard[shard.Name])
+	})
+}
+
+// shardWriters bounds the shard writes of one request that run at once: a 256-member PATCH
+// touches up to 64 shards, and one write after the other made it wait 64 round trips.
+const shardWriters = 8
+
+// editShards applies edit to each named shard of g (editShard), several at once. The first
+// error is returned; shards written before it stay written (each write is atomic, the set is
+// not: see docs/architecture.md, "Writes").
+func (s *Store) editShards(ctx context.Context, g *scimv1.ScimGroup, names []string, edit func(*scimv1.ScimGroupMemberShard) bool) error {
+	slices.Sort(names)
+	group, ctx := errgroup.WithContext(ctx)
+	group.SetLimit(shardWriters)
+	for _, name := range names {
+		group.Go(func() error { return s.editShard(ctx, g, name, edit) })
 	}
-	return nil
+	return group.Wait()
 }
 
 // RemoveMembers removes the members with the given ids from group, wherever they are held,
@@ -216,15 +227,9 @@ func (s *Store) RemoveMembers(ctx context.Context, g *scimv1.ScimGroup, ids []st
 			}
 		}
 	}
-	for _, name := range slices.Sorted(maps.Keys(holding)) {
-		err := s.editShard(ctx, g, name, func(shard *scimv1.ScimGroupMemberShard) bool {
-			return dropMembers(shard, func(m scimv1.GroupMember) bool { return !gone[m.Value] })
-		})
-		if err != nil {
-			return err
-		}
-	}
-	return nil
+	return s.editShards(ctx, g, slices.Collect(maps.Keys(holding)), func(shard *scimv1.ScimGroupMemberShard) bool {
+		return dropMembers(shard, func(m scimv1.GroupMember) bool { return !gone[m.Value] })
+	})
 }
 
 // SetMembers makes the resolved members the whole member list of g (a PUT, or a replace).
@@ -245,18 +250,15 @@ func (s *Store) keepMembers(ctx context.Context, g *scimv1.ScimGroup, keep func(
 	if err != nil {
 		return err
 	}
+	var names []string
 	for i := range shards {
-		if !dropsAny(shards[i].Spec.Members, keep) {
-			continue
-		}
-		err := s.editShard(ctx, g, shards[i].Name, func(shard *scimv1.ScimGroupMemberShard) bool {
-			return dropMembers(shard, keep)
-		})
-		if err != nil {
-			return err
+		if dropsAny(shards[i].Spec.Members, keep) {
+			names = append(names, shards[i].Name)
 		}
 	}
-	return nil
+	return s.editShards(ctx, g, names, func(shard *scimv1.ScimGroupMemberShard) bool {
+		return dropMembers(shard, keep)
+	})
 }
 
 // dropMembers drops the members of shard that keep rejects, and reports whether any was.
