@@ -70,11 +70,11 @@ func (r *ScimGroupReconciler) Reconcile(ctx context.Context, req ctrl.Request) (
 	}
 	readyFromUniqueness(&g.Status.ResourceStatus, &g, "displayName", g.Spec.DisplayName, oldest(holders))
 
-	membership, err := r.Store.Members(ctx, g.Namespace, g.Name, true)
+	count, err := r.Store.MemberCount(ctx, g.Namespace, g.Name)
 	if err != nil {
 		return ctrl.Result{}, err
 	}
-	g.Status.MemberCount = int32(len(membership.Members))
+	g.Status.MemberCount = int32(count)
 
 	var outcome provisioning.Outcome
 	if meta.IsStatusConditionTrue(g.Status.Conditions, scimv1.ConditionReady) && len(apps) > 0 {

@@ -63,7 +63,7 @@ func parseFlags(args []string) (config, error) {
 	fs.IntVar(&c.PutMembers, "put-members", 2000, "members of the group replaced by Okta-wizard PUTs (at most -users; full size 10000)")
 	fs.IntVar(&c.PutRepeat, "put-repeat", 4, "PUTs of that group (the first fills it, later ones change 1% of members)")
 	fs.IntVar(&c.ProvUsers, "prov-users", 20, "users whose provisioning into the downstream SCIM app is timed")
-	fs.IntVar(&c.Concurrency, "concurrency", 8, "clients creating users, through SCIM and directly in the API server")
+	fs.IntVar(&c.Concurrency, "concurrency", 32, "clients creating users and groups, through SCIM and directly in the API server (throughput is set with 32 clients, as for the other targets)")
 	fs.IntVar(&c.FilterConcurrency, "filter-concurrency", 32, "clients sending userName/externalId eq filters")
 	fs.IntVar(&c.LatencyConcurrency, "latency-concurrency", 4, "clients of the latency runs (filters, list pages, big-group GET)")
 	fs.IntVar(&c.GetConcurrency, "get-concurrency", 32, "clients of GET /Users/{id}")

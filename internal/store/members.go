@@ -54,6 +54,29 @@ func (s *Store) Members(ctx context.Context, ns, group string, withMembers bool)
 	return ms, nil
 }
 
+// MemberCount is the number of distinct members of group in namespace ns: what Members
+// counts, without building and sorting the list.
+func (s *Store) MemberCount(ctx context.Context, ns, group string) (int, error) {
+	shards, err := s.shardsOf(ctx, ns, group)
+	if err != nil {
+		return 0, err
+	}
+	total := 0
+	for i := range shards {
+		total += len(shards[i].Spec.Members)
+	}
+	if len(shards) < 2 {
+		return total, nil
+	}
+	seen := make(map[string]struct{}, total)
+	for i := range shards {
+		for _, m := range shards[i].Spec.Members {
+			seen[m.Value] = struct{}{}
+		}
+	}
+	return len(seen), nil
+}
+
 // shardsOf lists the shards of group from the cache; they must not be modified.
 func (s *Store) shardsOf(ctx context.Context, ns, group string) ([]scimv1.ScimGroupMemberShard, error) {
 	var shards scimv1.ScimGroupMemberShardList
