@@ -82,9 +82,32 @@ func (m *memberGroups) put(shard *scimv1.ScimGroupMemberShard, deleted bool) {
 	if known && (next.version < old.version || old.members == nil && next.version == old.version) {
 		return // older than what is known, or the state this replica deleted
 	}
-	m.count(shard.Namespace, old, -1)
-	m.count(shard.Namespace, next, +1)
+	if old.group == next.group {
+		// Usually one member came or went: count only what differs, not all 1,600.
+		removed, added := changedMembers(old.members, next.members)
+		m.count(shard.Namespace, next.group, removed, -1)
+		m.count(shard.Namespace, next.group, added, +1)
+	} else {
+		m.count(shard.Namespace, old.group, old.members, -1)
+		m.count(shard.Namespace, next.group, next.members, +1)
+	}
 	m.shards[key] = next
+}
+
+// changedMembers returns what differs between two versions of a shard's member list: both
+// without the longest common prefix and suffix. Members are appended and removed in place, so
+// for a one-member change that is exactly the member; for anything else it may include
+// members in both, which counting down and then up leaves as they were.
+func changedMembers(old, next []string) (removed, added []string) {
+	prefix := 0
+	for prefix < len(old) && prefix < len(next) && old[prefix] == next[prefix] {
+		prefix++
+	}
+	suffix := 0
+	for suffix < len(old)-prefix && suffix < len(next)-prefix && old[len(old)-1-suffix] == next[len(next)-1-suffix] {
+		suffix++
+	}
+	return old[prefix : len(old)-suffix], next[prefix : len(next)-suffix]
 }
 
 // forget drops shard, which the informer reports deleted.
@@ -96,12 +119,12 @@ func (m *memberGroups) forget(shard *scimv1.ScimGroupMemberShard) {
 	if !known || old.version > resourceVersion(shard) {
 		return // re-created since
 	}
-	m.count(shard.Namespace, old, -1)
+	m.count(shard.Namespace, old.group, old.members, -1)
 	delete(m.shards, key)
 }
 
-func (m *memberGroups) count(ns string, s shardMembers, delta int) {
-	if len(s.members) == 0 {
+func (m *memberGroups) count(ns, group string, ids []string, delta int) {
+	if len(ids) == 0 {
 		return
 	}
 	byMember := m.listed[ns]
@@ -109,14 +132,14 @@ func (m *memberGroups) count(ns string, s shardMembers, delta int) {
 		byMember = map[string]map[string]int{}
 		m.listed[ns] = byMember
 	}
-	for _, id := range s.members {
+	for _, id := range ids {
 		groups := byMember[id]
 		if groups == nil {
 			groups = map[string]int{}
 			byMember[id] = groups
 		}
-		if groups[s.group] += delta; groups[s.group] <= 0 {
-			delete(groups, s.group)
+		if groups[group] += delta; groups[group] <= 0 {
+			delete(groups, group)
 			if len(groups) == 0 {
 				delete(byMember, id)
 			}

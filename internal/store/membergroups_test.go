@@ -2,6 +2,9 @@ package store
 
 import (
 	"context"
+	"fmt"
+	"math/rand/v2"
+	"reflect"
 	"slices"
 	"strconv"
 	"testing"
@@ -65,5 +68,66 @@ func TestMemberGroups(t *testing.T) {
 	}
 	if got := groupsOf("b", "u2"); len(got) != 0 {
 		t.Fatalf("u2 of tenant a seen in tenant b: %v", got)
+	}
+}
+
+// BenchmarkMemberGroupsOneMemberChange is the work of one shard event of a 100,000-member group
+// (1,560 members per shard) that adds or removes one member.
+func BenchmarkMemberGroupsOneMemberChange(b *testing.B) {
+	m := newMemberGroups()
+	members := make([]string, 1560)
+	for i := range members {
+		members[i] = fmt.Sprintf("u-%032x", i)
+	}
+	with := shard("a", "big-m00", "big", 1, append(members, "u-extra")...)
+	without := shard("a", "big-m00", "big", 1, members...)
+	m.put(without, false)
+	b.ResetTimer()
+	for i := range b.N {
+		next := with
+		if i%2 == 1 {
+			next = without
+		}
+		next.ResourceVersion = strconv.Itoa(i + 2)
+		m.put(next, false)
+	}
+}
+
+// TestMemberGroupsCountsOnlyTheDifferenceCorrectly: whatever the change between two versions
+// of shards (appends, removals, reorders, replacements), counting only the difference leaves
+// the same member map as counting every member afresh.
+func TestMemberGroupsCountsOnlyTheDifferenceCorrectly(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 7))
+	incremental := newMemberGroups()
+	incremental.synced = func() bool { return true }
+	current := map[string][]string{}
+	for version := 1; version <= 2000; version++ {
+		name := fmt.Sprintf("g-m%d", rng.IntN(3))
+		members := slices.Clone(current[name])
+		switch rng.IntN(4) {
+		case 0:
+			members = append(members, fmt.Sprintf("u%d", rng.IntN(20)))
+		case 1:
+			if len(members) > 0 {
+				i := rng.IntN(len(members))
+				members = slices.Delete(members, i, i+1)
+			}
+		case 2:
+			rng.Shuffle(len(members), func(i, j int) { members[i], members[j] = members[j], members[i] })
+		case 3:
+			if len(members) > 0 {
+				members[rng.IntN(len(members))] = fmt.Sprintf("u%d", rng.IntN(20))
+			}
+		}
+		current[name] = members
+		incremental.put(shard("a", name, "g", version, members...), false)
+
+		fresh := newMemberGroups()
+		for n, ms := range current {
+			fresh.put(shard("a", n, "g", 1, ms...), false)
+		}
+		if !reflect.DeepEqual(incremental.listed, fresh.listed) {
+			t.Fatalf("version %d: incremental %v, counted afresh %v", version, incremental.listed, fresh.listed)
+		}
 	}
 }
