@@ -118,14 +118,12 @@ func (s *Store) Member(ctx context.Context, ns, group, id string) (scimv1.GroupM
 	if m, ok := memberOf(&shard, group, id); ok {
 		return m, true, nil
 	}
-	var others scimv1.ScimGroupMemberShardList
-	err = s.client.List(ctx, &others, client.InNamespace(ns), client.MatchingFields{IndexShardMember: id},
-		readOnly, client.DisableReadYourWritesConsistency)
+	others, err := s.shardsHolding(ctx, ns, id, client.DisableReadYourWritesConsistency)
 	if err != nil {
-		return scimv1.GroupMember{}, false, fromAPI(err)
+		return scimv1.GroupMember{}, false, err
 	}
-	for i := range others.Items {
-		if m, ok := memberOf(&others.Items[i], group, id); ok {
+	for i := range others {
+		if m, ok := memberOf(&others[i], group, id); ok {
 			return m, true, nil
 		}
 	}
@@ -144,9 +142,12 @@ func memberOf(shard *scimv1.ScimGroupMemberShard, group, id string) (scimv1.Grou
 	return scimv1.GroupMember{}, false
 }
 
-func (s *Store) shardsHolding(ctx context.Context, ns, id string) ([]scimv1.ScimGroupMemberShard, error) {
+// shardsHolding lists, from the cache, the shards of namespace ns that hold member id; they must
+// not be modified. opts may turn off the wait for this replica's writes in flight.
+func (s *Store) shardsHolding(ctx context.Context, ns, id string, opts ...client.ListOption) ([]scimv1.ScimGroupMemberShard, error) {
 	var shards scimv1.ScimGroupMemberShardList
-	if err := s.client.List(ctx, &shards, client.InNamespace(ns), client.MatchingFields{IndexShardMember: id}, readOnly); err != nil {
+	opts = append([]client.ListOption{client.InNamespace(ns), client.MatchingFields{IndexShardMember: id}, readOnly}, opts...)
+	if err := s.client.List(ctx, &shards, opts...); err != nil {
 		return nil, fromAPI(err)
 	}
 	return shards.Items, nil
@@ -238,15 +239,13 @@ func (s *Store) RemoveMembers(ctx context.Context, g *scimv1.ScimGroup, ids []st
 	for _, id := range ids {
 		gone[id] = true
 		holding[ShardName(g.Name, id)] = true
-		var others scimv1.ScimGroupMemberShardList
-		err := s.client.List(ctx, &others, client.InNamespace(g.Namespace), client.MatchingFields{IndexShardMember: id},
-			readOnly, client.DisableReadYourWritesConsistency)
+		others, err := s.shardsHolding(ctx, g.Namespace, id, client.DisableReadYourWritesConsistency)
 		if err != nil {
-			return fromAPI(err)
+			return err
 		}
-		for i := range others.Items {
-			if others.Items[i].Spec.Group == g.Name {
-				holding[others.Items[i].Name] = true
+		for i := range others {
+			if others[i].Spec.Group == g.Name {
+				holding[others[i].Name] = true
 			}
 		}
 	}
