@@ -6,18 +6,19 @@ import (
 
 	apiequality "k8s.io/apimachinery/pkg/api/equality"
 	"k8s.io/apimachinery/pkg/api/meta"
-	"k8s.io/client-go/tools/events"
-	"sigs.k8s.io/controller-runtime/pkg/builder"
-	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
-	"sigs.k8s.io/controller-runtime/pkg/event"
-	"sigs.k8s.io/controller-runtime/pkg/predicate"
-
 	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/tools/events"
+	"k8s.io/client-go/util/workqueue"
 	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/controller"
+	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
+	"sigs.k8s.io/controller-runtime/pkg/event"
 	"sigs.k8s.io/controller-runtime/pkg/handler"
+	"sigs.k8s.io/controller-runtime/pkg/predicate"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
+	"sigs.k8s.io/controller-runtime/pkg/source"
 
 	scimv1 "github.com/scim-operator/scim-operator/api/v1alpha1"
 	"github.com/scim-operator/scim-operator/internal/provisioning"
@@ -126,7 +127,9 @@ func (r *ScimGroupReconciler) SetupWithManager(mgr ctrl.Manager) error {
 		For(&scimv1.ScimGroup{}, builder.WithPredicates(specOrMetadataChanged())).
 		WithOptions(controller.Options{MaxConcurrentReconciles: max(r.Workers, 1)}).
 		Watches(&scimv1.ScimGroup{}, handler.EnqueueRequestsFromMapFunc(r.groupsSharingDisplayName), builder.WithPredicates(predicate.GenerationChangedPredicate{})).
-		Watches(&scimv1.ScimGroupMemberShard{}, handler.EnqueueRequestsFromMapFunc(groupOfShard)).
+		// Member changes come from the store's member map once it has them, not from the shard
+		// informer directly: its handlers run in no set order, and memberCount is read there.
+		WatchesRawSource(source.Func(r.membersChanged)).
 		Watches(&scimv1.ScimApp{}, handler.EnqueueRequestsFromMapFunc(r.groupsOfTenant), builder.WithPredicates(appChanged())).
 		// A member's account appearing in or leaving an app changes the group's members there.
 		Watches(&scimv1.ScimUser{}, handler.EnqueueRequestsFromMapFunc(r.groupsOfUser), builder.WithPredicates(appsChanged())).
@@ -141,9 +144,12 @@ func (r *ScimGroupReconciler) groupsSharingDisplayName(ctx context.Context, obj 
 	return requestsForOthers(groups, obj)
 }
 
-func groupOfShard(_ context.Context, obj client.Object) []reconcile.Request {
-	shard := obj.(*scimv1.ScimGroupMemberShard)
-	return []reconcile.Request{{NamespacedName: types.NamespacedName{Namespace: shard.Namespace, Name: shard.Spec.Group}}}
+// membersChanged queues each group whose members change, from the start of the controller.
+func (r *ScimGroupReconciler) membersChanged(_ context.Context, queue workqueue.TypedRateLimitingInterface[reconcile.Request]) error {
+	r.Store.OnMembersChanged(func(ns, group string) {
+		queue.Add(reconcile.Request{NamespacedName: types.NamespacedName{Namespace: ns, Name: group}})
+	})
+	return nil
 }
 
 func (r *ScimGroupReconciler) groupsOfTenant(ctx context.Context, obj client.Object) []reconcile.Request {

@@ -1,14 +1,20 @@
 package operator_test
 
 import (
+	"context"
 	"fmt"
 	"net/http"
+	"slices"
 	"sort"
 	"sync"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 
+	scimv1 "github.com/scim-operator/scim-operator/api/v1alpha1"
 	"github.com/scim-operator/scim-operator/internal/scimtest"
 )
 
@@ -232,4 +238,64 @@ func TestConcurrentMemberPatchesLoseNoMember(t *testing.T) {
 	if diff := cmp.Diff(sorted(users...), memberIDs(t, token, group)); diff != "" {
 		t.Errorf("members (-want +got):\n%s", diff)
 	}
+}
+
+// A shard written by hand (kubectl) may list members outside the shard their id hashes to; the
+// group serves them, counts each member once, and SCIM removals and user deletion find them.
+func TestMembersOfAHandWrittenShard(t *testing.T) {
+	ns, token := newTenant(t)
+	u := newUsers(t, token, 3)
+	group := call(t, token, http.MethodPost, "/Groups", map[string]any{
+		"displayName": "hand", "members": []map[string]any{{"value": u[0]}},
+	}).Expect(t, http.StatusCreated).Body["id"].(string)
+	ctx := context.Background()
+	extra := &scimv1.ScimGroupMemberShard{
+		ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: group + "-extra"},
+		Spec: scimv1.ScimGroupMemberShardSpec{Group: group, Members: scimv1.MemberList{
+			{Value: u[0], Type: scimv1.MemberTypeUser}, {Value: u[1], Type: scimv1.MemberTypeUser}, {Value: u[2], Type: scimv1.MemberTypeUser},
+		}},
+	}
+	if err := k8s.Create(ctx, extra); err != nil {
+		t.Fatal(err)
+	}
+	memberCount := func(want int32) func() error {
+		return func() error {
+			var g scimv1.ScimGroup
+			if err := k8s.Get(ctx, types.NamespacedName{Namespace: ns, Name: group}, &g); err != nil {
+				return err
+			}
+			if g.Status.MemberCount != want {
+				return fmt.Errorf("memberCount %d, want %d", g.Status.MemberCount, want)
+			}
+			return nil
+		}
+	}
+	eventually(t, func() error {
+		if got := memberIDs(t, token, group); !slices.Equal(got, sorted(u...)) {
+			return fmt.Errorf("members %v", got)
+		}
+		if groups := call(t, token, http.MethodGet, "/Users/"+u[1], nil).Body["groups"]; groups == nil {
+			return fmt.Errorf("user %s lists no group", u[1])
+		}
+		return nil
+	})
+	eventually(t, memberCount(3)) // u[0] is in two shards, and counted once
+
+	// Entra's removal by filter, Okta's by value: each from every shard that lists the member.
+	call(t, token, http.MethodPatch, "/Groups/"+group, patchOps(map[string]any{"op": "remove", "path": fmt.Sprintf(`members[value eq "%s"]`, u[1])})).Expect(t, http.StatusNoContent)
+	call(t, token, http.MethodPatch, "/Groups/"+group, patchOps(map[string]any{"op": "remove", "path": "members", "value": []any{map[string]any{"value": u[0]}}})).Expect(t, http.StatusNoContent)
+	if got := memberIDs(t, token, group); !slices.Equal(got, []string{u[2]}) {
+		t.Errorf("members after the removals %v, want %v", got, []string{u[2]})
+	}
+	eventually(t, memberCount(1))
+
+	// Deleting a user takes it out of the hand-written shard too.
+	call(t, token, http.MethodDelete, "/Users/"+u[2], nil).Expect(t, http.StatusNoContent)
+	if got := memberIDs(t, token, group); len(got) != 0 {
+		t.Errorf("members after the last one was deleted: %v", got)
+	}
+	if err := k8s.Get(ctx, client.ObjectKeyFromObject(extra), extra); err != nil || len(extra.Spec.Members) != 0 {
+		t.Errorf("the hand-written shard still lists %v (%v)", extra.Spec.Members, err)
+	}
+	eventually(t, memberCount(0))
 }

@@ -25,8 +25,6 @@ const (
 	IndexGroupDisplayName = "scim.displayName"
 	// IndexShardGroup indexes ScimGroupMemberShards by the group they belong to.
 	IndexShardGroup = "scim.group"
-	// IndexShardMember indexes ScimGroupMemberShards by the ids of the members they hold.
-	IndexShardMember = "scim.member"
 )
 
 // FieldIndexer is the part of a manager that registers cache indexes.
@@ -64,14 +62,6 @@ func SetupIndexes(ctx context.Context, indexer FieldIndexer) error {
 		}},
 		{&scimv1.ScimGroupMemberShard{}, IndexShardGroup, func(o client.Object) []string {
 			return []string{o.(*scimv1.ScimGroupMemberShard).Spec.Group}
-		}},
-		{&scimv1.ScimGroupMemberShard{}, IndexShardMember, func(o client.Object) []string {
-			members := o.(*scimv1.ScimGroupMemberShard).Spec.Members
-			values := make([]string, len(members))
-			for i, m := range members {
-				values[i] = m.Value
-			}
-			return values
 		}},
 	}
 	for _, ix := range indexes {

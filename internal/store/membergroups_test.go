@@ -1,6 +1,7 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"math/rand/v2"
@@ -69,6 +70,36 @@ func TestMemberGroups(t *testing.T) {
 	if got := groupsOf("b", "u2"); len(got) != 0 {
 		t.Fatalf("u2 of tenant a seen in tenant b: %v", got)
 	}
+
+	// The shards of a group that list a member (what a removal edits), and the group's size.
+	ctx := context.Background()
+	m.put(shard("a", "g3-m01", "g3", 10, "u5", "u6"), false)
+	m.put(shard("a", "g3-extra", "g3", 11, "u5"), false)
+	if got, _ := m.shardsListing(ctx, "a", "g3", "u5"); !slices.Equal(slices.Sorted(slices.Values(got)), []string{"g3-extra", "g3-m01"}) {
+		t.Fatalf("shards of g3 listing u5: %v", got)
+	}
+	if got, _ := m.shardsListing(ctx, "a", "g1", "u5"); len(got) != 0 {
+		t.Fatalf("shards of g1 listing u5: %v", got)
+	}
+	if n, _ := m.size(ctx, "a", "g3"); n != 2 {
+		t.Fatalf("g3 has %d distinct members, want 2", n)
+	}
+
+	// Subscribers hear of each group whose shards changed, and not of stale events.
+	var changed []string
+	m.subscribe(func(ns, group string) { changed = append(changed, ns+"/"+group) })
+	m.put(shard("a", "g3-m01", "g4", 12, "u6"), false) // moved to another group
+	m.put(shard("a", "g3-m01", "g3", 9, "u6"), false)  // stale
+	m.forget(shard("a", "g3-extra", "g3", 13))
+	if want := []string{"a/g3", "a/g4", "a/g3"}; !slices.Equal(changed, want) {
+		t.Fatalf("subscriber heard %v, want %v", changed, want)
+	}
+	if n, _ := m.size(ctx, "a", "g3"); n != 0 {
+		t.Fatalf("g3 has %d members after its shards went, want 0", n)
+	}
+	if n, _ := m.size(ctx, "a", "g4"); n != 1 {
+		t.Fatalf("g4 has %d members, want 1", n)
+	}
 }
 
 // BenchmarkMemberGroupsOneMemberChange is the work of one shard event of a 100,000-member group
@@ -94,40 +125,85 @@ func BenchmarkMemberGroupsOneMemberChange(b *testing.B) {
 }
 
 // TestMemberGroupsCountsOnlyTheDifferenceCorrectly: whatever the change between two versions
-// of shards (appends, removals, reorders, replacements), counting only the difference leaves
-// the same member map as counting every member afresh.
+// of shards (appends, removals, reorders, replacements, a shard moving to another group or
+// deleted), counting only the difference leaves the same member map as counting every member
+// afresh.
 func TestMemberGroupsCountsOnlyTheDifferenceCorrectly(t *testing.T) {
 	rng := rand.New(rand.NewPCG(7, 7))
 	incremental := newMemberGroups()
 	incremental.synced = func() bool { return true }
-	current := map[string][]string{}
-	for version := 1; version <= 2000; version++ {
-		name := fmt.Sprintf("g-m%d", rng.IntN(3))
-		members := slices.Clone(current[name])
-		switch rng.IntN(4) {
-		case 0:
-			members = append(members, fmt.Sprintf("u%d", rng.IntN(20)))
-		case 1:
-			if len(members) > 0 {
-				i := rng.IntN(len(members))
-				members = slices.Delete(members, i, i+1)
-			}
-		case 2:
-			rng.Shuffle(len(members), func(i, j int) { members[i], members[j] = members[j], members[i] })
-		case 3:
-			if len(members) > 0 {
-				members[rng.IntN(len(members))] = fmt.Sprintf("u%d", rng.IntN(20))
-			}
+	type state struct {
+		group   string
+		members []string
+	}
+	current := map[string]state{}
+	for version := 1; version <= 3000; version++ {
+		name := fmt.Sprintf("s%d", rng.IntN(4))
+		next := current[name]
+		next.members = slices.Clone(next.members)
+		if next.group == "" {
+			next.group = "g"
 		}
-		current[name] = members
-		incremental.put(shard("a", name, "g", version, members...), false)
+		switch rng.IntN(12) {
+		case 0, 1, 2:
+			next.members = append(next.members, fmt.Sprintf("u%d", rng.IntN(20)))
+		case 3, 4, 5:
+			if len(next.members) > 0 {
+				i := rng.IntN(len(next.members))
+				next.members = slices.Delete(next.members, i, i+1)
+			}
+		case 6, 7:
+			rng.Shuffle(len(next.members), func(i, j int) { next.members[i], next.members[j] = next.members[j], next.members[i] })
+		case 8, 9:
+			if len(next.members) > 0 {
+				next.members[rng.IntN(len(next.members))] = fmt.Sprintf("u%d", rng.IntN(20))
+			}
+		case 10:
+			next.group = []string{"g", "h"}[rng.IntN(2)]
+		case 11:
+			incremental.forget(shard("a", name, next.group, version))
+			delete(current, name)
+			continue
+		}
+		current[name] = next
+		incremental.put(shard("a", name, next.group, version, next.members...), false)
 
 		fresh := newMemberGroups()
-		for n, ms := range current {
-			fresh.put(shard("a", n, "g", 1, ms...), false)
+		for n, st := range current {
+			fresh.put(shard("a", n, st.group, 1, st.members...), false)
 		}
-		if !reflect.DeepEqual(incremental.listed, fresh.listed) {
-			t.Fatalf("version %d: incremental %v, counted afresh %v", version, incremental.listed, fresh.listed)
+		if got, want := normalized(incremental), normalized(fresh); !reflect.DeepEqual(got, want) {
+			t.Fatalf("version %d: incremental %v, counted afresh %v", version, got, want)
+		}
+		// The distinct members of each group, the answer of size, against counting them.
+		for _, group := range []string{"g", "h"} {
+			distinct := map[string]bool{}
+			for _, st := range current {
+				if st.group == group {
+					for _, id := range st.members {
+						distinct[id] = true
+					}
+				}
+			}
+			if got, _ := incremental.size(context.Background(), "a", group); got != len(distinct) {
+				t.Fatalf("version %d: size of %s %d, want %d", version, group, got, len(distinct))
+			}
 		}
 	}
+}
+
+// normalized is the member map with each member's holders sorted, for comparing.
+func normalized(m *memberGroups) map[string]map[string][]holder {
+	out := map[string]map[string][]holder{}
+	for ns, byMember := range m.holders {
+		out[ns] = map[string][]holder{}
+		for id, holders := range byMember {
+			sorted := slices.Clone(holders)
+			slices.SortFunc(sorted, func(a, b holder) int {
+				return cmp.Or(cmp.Compare(a.group, b.group), cmp.Compare(a.shard, b.shard))
+			})
+			out[ns][id] = sorted
+		}
+	}
+	return out
 }

@@ -54,27 +54,16 @@ func (s *Store) Members(ctx context.Context, ns, group string, withMembers bool)
 	return ms, nil
 }
 
-// MemberCount is the number of distinct members of group in namespace ns: what Members
-// counts, without building and sorting the list.
+// MemberCount is the number of distinct members of group in namespace ns, from the member
+// map: constant time, where counting the shards' members costs a map of every member.
 func (s *Store) MemberCount(ctx context.Context, ns, group string) (int, error) {
-	shards, err := s.shardsOf(ctx, ns, group)
-	if err != nil {
-		return 0, err
-	}
-	total := 0
-	for i := range shards {
-		total += len(shards[i].Spec.Members)
-	}
-	if len(shards) < 2 {
-		return total, nil
-	}
-	seen := make(map[string]struct{}, total)
-	for i := range shards {
-		for _, m := range shards[i].Spec.Members {
-			seen[m.Value] = struct{}{}
-		}
-	}
-	return len(seen), nil
+	return s.members.size(ctx, ns, group)
+}
+
+// OnMembersChanged has changed called with every group whose member shards change from now on,
+// once the change is visible to MemberCount, GroupsOf and Members. changed must not block.
+func (s *Store) OnMembersChanged(changed func(ns, group string)) {
+	s.members.subscribe(changed)
 }
 
 // shardsOf lists the shards of group from the cache; they must not be modified.
@@ -107,23 +96,22 @@ func (s *Store) GroupsOf(ctx context.Context, ns, id string) ([]string, error) {
 	return s.members.groupsOf(ctx, ns, id)
 }
 
-// Member returns member id of group, if the group has it. Shards are looked up as in
-// RemoveMembers.
+// Member returns member id of group, if the group has it: from the shard its id hashes to,
+// where SCIM adds it, or from another shard of the group that lists it (written by hand).
 func (s *Store) Member(ctx context.Context, ns, group, id string) (scimv1.GroupMember, bool, error) {
-	var shard scimv1.ScimGroupMemberShard
-	err := s.client.Get(ctx, types.NamespacedName{Namespace: ns, Name: ShardName(group, id)}, &shard)
-	if err != nil && !apierrors.IsNotFound(err) {
-		return scimv1.GroupMember{}, false, fromAPI(err)
-	}
-	if m, ok := memberOf(&shard, group, id); ok {
-		return m, true, nil
-	}
-	others, err := s.shardsHolding(ctx, ns, id, client.DisableReadYourWritesConsistency)
+	home := ShardName(group, id)
+	names, err := s.members.shardsListing(ctx, ns, group, id)
 	if err != nil {
 		return scimv1.GroupMember{}, false, err
 	}
-	for i := range others {
-		if m, ok := memberOf(&others[i], group, id); ok {
+	names = append([]string{home}, slices.DeleteFunc(names, func(n string) bool { return n == home })...)
+	for _, name := range names {
+		var shard scimv1.ScimGroupMemberShard
+		err := s.client.Get(ctx, types.NamespacedName{Namespace: ns, Name: name}, &shard)
+		if err != nil && !apierrors.IsNotFound(err) {
+			return scimv1.GroupMember{}, false, fromAPI(err)
+		}
+		if m, ok := memberOf(&shard, group, id); ok {
 			return m, true, nil
 		}
 	}
@@ -140,17 +128,6 @@ func memberOf(shard *scimv1.ScimGroupMemberShard, group, id string) (scimv1.Grou
 		}
 	}
 	return scimv1.GroupMember{}, false
-}
-
-// shardsHolding lists, from the cache, the shards of namespace ns that hold member id; they must
-// not be modified. opts may turn off the wait for this replica's writes in flight.
-func (s *Store) shardsHolding(ctx context.Context, ns, id string, opts ...client.ListOption) ([]scimv1.ScimGroupMemberShard, error) {
-	var shards scimv1.ScimGroupMemberShardList
-	opts = append([]client.ListOption{client.InNamespace(ns), client.MatchingFields{IndexShardMember: id}, readOnly}, opts...)
-	if err := s.client.List(ctx, &shards, opts...); err != nil {
-		return nil, fromAPI(err)
-	}
-	return shards.Items, nil
 }
 
 // ResolveMembers checks that every member exists in namespace ns and fills in its type.
@@ -229,24 +206,20 @@ func (s *Store) editShards(ctx context.Context, g *scimv1.ScimGroup, names []str
 // group reads and writes one shard, not 64. Ids that are not members are ignored: identity
 // providers retry removals.
 //
-// SCIM adds a member only to the shard its id hashes to, which is read with read-your-writes
-// consistency (a member added just before is seen). Other shards holding it were written by
-// hand; the member index finds them without waiting for this replica's writes in flight,
-// which under concurrent PATCHes would make every removal wait for all of them.
+// SCIM adds a member only to the shard its id hashes to; other shards listing it were written
+// by hand, and the member map finds them (it includes this replica's own writes).
 func (s *Store) RemoveMembers(ctx context.Context, g *scimv1.ScimGroup, ids []string) error {
 	gone := make(map[string]bool, len(ids))
 	holding := map[string]bool{}
 	for _, id := range ids {
 		gone[id] = true
 		holding[ShardName(g.Name, id)] = true
-		others, err := s.shardsHolding(ctx, g.Namespace, id, client.DisableReadYourWritesConsistency)
+		others, err := s.members.shardsListing(ctx, g.Namespace, g.Name, id)
 		if err != nil {
 			return err
 		}
-		for i := range others {
-			if others[i].Spec.Group == g.Name {
-				holding[others[i].Name] = true
-			}
+		for _, name := range others {
+			holding[name] = true
 		}
 	}
 	return s.editShards(ctx, g, slices.Collect(maps.Keys(holding)), func(shard *scimv1.ScimGroupMemberShard) bool {
@@ -307,12 +280,12 @@ func dropsAny(members []scimv1.GroupMember, keep func(scimv1.GroupMember) bool) 
 
 // removeFromAllGroups removes id from the member lists of every group of namespace ns.
 func (s *Store) removeFromAllGroups(ctx context.Context, ns, id string) error {
-	shards, err := s.shardsHolding(ctx, ns, id)
+	groups, err := s.members.groupsOf(ctx, ns, id)
 	if err != nil {
 		return err
 	}
-	for i := range shards {
-		g := &scimv1.ScimGroup{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: shards[i].Spec.Group}}
+	for _, group := range groups {
+		g := &scimv1.ScimGroup{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: group}}
 		if err := s.RemoveMembers(ctx, g, []string{id}); err != nil {
 			return err
 		}
