@@ -146,8 +146,8 @@ func (r *ScimGroupReconciler) groupsSharingDisplayName(ctx context.Context, obj 
 
 // membersChanged queues each group whose members change, from the start of the controller.
 func (r *ScimGroupReconciler) membersChanged(_ context.Context, queue workqueue.TypedRateLimitingInterface[reconcile.Request]) error {
-	r.Store.OnMembersChanged(func(ns, group string) {
-		queue.Add(reconcile.Request{NamespacedName: types.NamespacedName{Namespace: ns, Name: group}})
+	r.Store.OnMembersChanged(func(c store.MembersChanged) {
+		queue.Add(reconcile.Request{NamespacedName: types.NamespacedName{Namespace: c.Namespace, Name: c.Group}})
 	})
 	return nil
 }

@@ -3,11 +3,14 @@ package controllers
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/tools/events"
+	"k8s.io/client-go/util/workqueue"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -16,6 +19,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/handler"
 	"sigs.k8s.io/controller-runtime/pkg/predicate"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
+	"sigs.k8s.io/controller-runtime/pkg/source"
 
 	scimv1 "github.com/scim-operator/scim-operator/api/v1alpha1"
 	"github.com/scim-operator/scim-operator/internal/provisioning"
@@ -28,7 +32,9 @@ const Finalizer = "scim.scim-operator.io/deprovision"
 // ScimUserReconciler reports whether each user's userName is unique in its tenant and
 // provisions the user into the tenant's apps.
 type ScimUserReconciler struct {
-	Client      client.Client
+	Client client.Client
+	// Store tells the controller of membership changes.
+	Store       *store.Store
 	Provisioner *provisioning.Provisioner
 	Events      events.EventRecorder
 	// Workers is how many resources are reconciled at once; 1 when zero. Provisioning waits on
@@ -152,8 +158,21 @@ func (r *ScimUserReconciler) SetupWithManager(mgr ctrl.Manager) error {
 		WithOptions(controller.Options{MaxConcurrentReconciles: max(r.Workers, 1)}).
 		Watches(&scimv1.ScimUser{}, handler.EnqueueRequestsFromMapFunc(r.usersSharingUserName), builder.WithPredicates(predicate.GenerationChangedPredicate{})).
 		Watches(&scimv1.ScimApp{}, handler.EnqueueRequestsFromMapFunc(r.usersOfTenant), builder.WithPredicates(appChanged())).
-		Watches(&scimv1.ScimGroupMemberShard{}, membershipChanges()).
+		WatchesRawSource(source.Func(r.membershipsChanged)).
 		Complete(r)
+}
+
+// membershipsChanged queues the users that joined or left a group (the members a shard gained
+// or lost, not all 1,600 of it), once the store's member map has the change: the user's
+// groups are read from there.
+func (r *ScimUserReconciler) membershipsChanged(_ context.Context, queue workqueue.TypedRateLimitingInterface[reconcile.Request]) error {
+	r.Store.OnMembersChanged(func(c store.MembersChanged) {
+		for _, id := range c.Members {
+			// A copy: id is a piece of a shard's member string, which the queue would keep.
+			queue.Add(reconcile.Request{NamespacedName: types.NamespacedName{Namespace: c.Namespace, Name: strings.Clone(id)}})
+		}
+	})
+	return nil
 }
 
 func (r *ScimUserReconciler) usersSharingUserName(ctx context.Context, obj client.Object) []reconcile.Request {

@@ -130,7 +130,7 @@ func New(ctx context.Context, cfg *rest.Config, opts Options, log logr.Logger) (
 	if err != nil {
 		return nil, fmt.Errorf("creating manager: %w", err)
 	}
-	if err := store.SetupIndexes(ctx, mgr.GetFieldIndexer()); err != nil {
+	if err := store.SetupIndexes(ctx, mgr.GetCache()); err != nil {
 		return nil, fmt.Errorf("registering store indexes: %w", err)
 	}
 	if err := tenant.SetupIndexes(ctx, mgr.GetFieldIndexer()); err != nil {
@@ -152,7 +152,7 @@ func New(ctx context.Context, cfg *rest.Config, opts Options, log logr.Logger) (
 	if workers == 0 {
 		workers = 4
 	}
-	if err := (&controllers.ScimUserReconciler{Client: mgr.GetClient(), Provisioner: prov, Events: events, Workers: workers}).SetupWithManager(mgr); err != nil {
+	if err := (&controllers.ScimUserReconciler{Client: mgr.GetClient(), Store: st, Provisioner: prov, Events: events, Workers: workers}).SetupWithManager(mgr); err != nil {
 		return nil, fmt.Errorf("setting up the ScimUser controller: %w", err)
 	}
 	if err := (&controllers.ScimGroupReconciler{Client: mgr.GetClient(), Store: st, Provisioner: prov, Events: events, Workers: workers}).SetupWithManager(mgr); err != nil {

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"slices"
+	"strings"
 	"sync"
 
 	"k8s.io/apimachinery/pkg/types"
@@ -28,8 +29,15 @@ type memberGroups struct {
 	holders map[string]map[string][]holder
 	// sizes counts, per namespace and group, the distinct members its shards list.
 	sizes map[string]map[string]int
-	// subscribers are told the groups whose members changed, after the change is visible.
-	subscribers []func(ns, group string)
+	// subscribers are told of each change of members, after it is visible here.
+	subscribers []func(MembersChanged)
+}
+
+// MembersChanged is a change to the members of a group: the members that came or went (it may
+// name a few that did neither).
+type MembersChanged struct {
+	Namespace, Group string
+	Members          []string
 }
 
 type holder struct{ shard, group string }
@@ -69,10 +77,10 @@ func (m *memberGroups) watch(informer eventSource) error {
 	return nil
 }
 
-// subscribe has changed called with each group whose shards change from now on, once the
-// change is visible here. changed must not block: it runs on the informer's or a writer's
-// goroutine.
-func (m *memberGroups) subscribe(changed func(ns, group string)) {
+// subscribe has changed called with each change of members from now on, once the change is
+// visible here. changed must not block nor keep the member slice: it runs on the informer's or
+// a writer's goroutine.
+func (m *memberGroups) subscribe(changed func(MembersChanged)) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.subscribers = append(m.subscribers, changed)
@@ -88,7 +96,15 @@ func (m *memberGroups) observe(obj any) {
 // this replica deleted it.
 func (m *memberGroups) put(shard *scimv1.ScimGroupMemberShard, deleted bool) {
 	key := types.NamespacedName{Namespace: shard.Namespace, Name: shard.Name}
-	next := shardMembers{version: resourceVersion(shard), group: shard.Spec.Group}
+	version := resourceVersion(shard)
+	// The informer reports each of this replica's writes again: skip it before copying 1,600 ids.
+	m.mu.RLock()
+	old, known := m.shards[key]
+	m.mu.RUnlock()
+	if known && !old.supersededBy(version, deleted) {
+		return
+	}
+	next := shardMembers{version: version, group: shard.Spec.Group}
 	if !deleted {
 		next.members = make([]string, len(shard.Spec.Members))
 		for i, member := range shard.Spec.Members {
@@ -96,32 +112,43 @@ func (m *memberGroups) put(shard *scimv1.ScimGroupMemberShard, deleted bool) {
 		}
 	}
 	m.mu.Lock()
-	old, known := m.shards[key]
-	if known && (next.version < old.version || old.members == nil && next.version == old.version) {
+	old, known = m.shards[key]
+	if known && !old.supersededBy(version, deleted) {
 		m.mu.Unlock()
-		return // older than what is known, or the state this replica deleted
+		return
 	}
+	var changes []MembersChanged
 	if old.group == next.group {
 		// Usually one member came or went: count only what differs, not all 1,600.
 		removed, added := changedMembers(old.members, next.members)
 		m.count(key, next.group, removed, -1)
 		m.count(key, next.group, added, +1)
+		changes = []MembersChanged{{key.Namespace, next.group, slices.Concat(removed, added)}}
 	} else {
 		m.count(key, old.group, old.members, -1)
 		m.count(key, next.group, next.members, +1)
+		changes = []MembersChanged{{key.Namespace, next.group, next.members}}
+		if known {
+			changes = append(changes, MembersChanged{key.Namespace, old.group, old.members})
+		}
 	}
 	m.shards[key] = next
 	subscribers := m.subscribers
 	m.mu.Unlock()
-	if known && old.group != next.group {
-		notify(subscribers, key.Namespace, old.group)
-	}
-	notify(subscribers, key.Namespace, next.group)
+	notify(subscribers, changes...)
 }
 
-func notify(subscribers []func(ns, group string), ns, group string) {
+// supersededBy reports whether a version of the shard is news next to s: a newer version, or
+// this replica's delete (deleted) of the same version.
+func (s shardMembers) supersededBy(version uint64, deleted bool) bool {
+	return version > s.version || version == s.version && deleted && s.members != nil
+}
+
+func notify(subscribers []func(MembersChanged), changes ...MembersChanged) {
 	for _, changed := range subscribers {
-		changed(ns, group)
+		for _, c := range changes {
+			changed(c)
+		}
 	}
 }
 
@@ -154,7 +181,7 @@ func (m *memberGroups) forget(shard *scimv1.ScimGroupMemberShard) {
 	delete(m.shards, key)
 	subscribers := m.subscribers
 	m.mu.Unlock()
-	notify(subscribers, key.Namespace, old.group)
+	notify(subscribers, MembersChanged{key.Namespace, old.group, old.members})
 }
 
 // count adds (delta +1) or removes (-1) shard as a holder of each of ids, a member of group.
@@ -189,7 +216,11 @@ func (m *memberGroups) count(shard types.NamespacedName, group string, ids []str
 		if len(holders) == 0 {
 			delete(byMember, id)
 		} else {
-			byMember[id] = holders
+			// A copy of the id: a map assignment stores the key it is given, and id is a piece
+			// of the shard's one member string (ParseMemberList), 55 KB at 1,600 members,
+			// which it would keep alive for as long as the member stays: one version of a
+			// shard per member added, gigabytes at 100,000 one-member PATCHes.
+			byMember[strings.Clone(id)] = holders
 		}
 	}
 	if len(byMember) == 0 {

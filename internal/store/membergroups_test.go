@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strconv"
 	"testing"
+	"unsafe"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
@@ -85,13 +86,16 @@ func TestMemberGroups(t *testing.T) {
 		t.Fatalf("g3 has %d distinct members, want 2", n)
 	}
 
-	// Subscribers hear of each group whose shards changed, and not of stale events.
+	// Subscribers hear of the members that came or went, and not of stale events.
 	var changed []string
-	m.subscribe(func(ns, group string) { changed = append(changed, ns+"/"+group) })
-	m.put(shard("a", "g3-m01", "g4", 12, "u6"), false) // moved to another group
+	m.subscribe(func(c MembersChanged) {
+		changed = append(changed, fmt.Sprintf("%s/%s%v", c.Namespace, c.Group, c.Members))
+	})
+	m.put(shard("a", "g3-m01", "g3", 12, "u5", "u6", "u7"), false)
+	m.put(shard("a", "g3-m01", "g4", 13, "u6"), false) // moved to another group
 	m.put(shard("a", "g3-m01", "g3", 9, "u6"), false)  // stale
-	m.forget(shard("a", "g3-extra", "g3", 13))
-	if want := []string{"a/g3", "a/g4", "a/g3"}; !slices.Equal(changed, want) {
+	m.forget(shard("a", "g3-extra", "g3", 14))
+	if want := []string{"a/g3[u7]", "a/g4[u6]", "a/g3[u5 u6 u7]", "a/g3[u5]"}; !slices.Equal(changed, want) {
 		t.Fatalf("subscriber heard %v, want %v", changed, want)
 	}
 	if n, _ := m.size(ctx, "a", "g3"); n != 0 {
@@ -206,4 +210,32 @@ func normalized(m *memberGroups) map[string]map[string][]holder {
 		}
 	}
 	return out
+}
+
+// TestMemberGroupsKeepNoPieceOfAShard: the member map's keys are copies, not pieces of the
+// shard's one member string (ParseMemberList shares it): a key kept from each version of a
+// shard kept every version alive, gigabytes after 100,000 one-member changes.
+func TestMemberGroupsKeepNoPieceOfAShard(t *testing.T) {
+	m := newMemberGroups()
+	text := "u1\nu2\nu3"
+	s := shard("a", "g-m00", "g", 1)
+	s.Spec.Members = scimv1.ParseMemberList(text)
+	m.put(s, false)
+	next := shard("a", "g-m00", "g", 2)
+	text2 := text + "\nu4"
+	next.Spec.Members = scimv1.ParseMemberList(text2)
+	m.put(next, false)
+
+	within := func(k, s string) bool {
+		p, start := uintptr(unsafe.Pointer(unsafe.StringData(k))), uintptr(unsafe.Pointer(unsafe.StringData(s)))
+		return p >= start && p < start+uintptr(len(s))
+	}
+	for id := range m.holders["a"] {
+		if within(id, text) || within(id, text2) {
+			t.Errorf("the key %q is a piece of a shard's member string", id)
+		}
+	}
+	if len(m.holders["a"]) != 4 {
+		t.Errorf("members %v", m.holders["a"])
+	}
 }

@@ -60,9 +60,11 @@ func (s *Store) MemberCount(ctx context.Context, ns, group string) (int, error) 
 	return s.members.size(ctx, ns, group)
 }
 
-// OnMembersChanged has changed called with every group whose member shards change from now on,
-// once the change is visible to MemberCount, GroupsOf and Members. changed must not block.
-func (s *Store) OnMembersChanged(changed func(ns, group string)) {
+// OnMembersChanged has changed called with every change of a group's members from now on, once
+// it is visible to MemberCount and GroupsOf: the controllers' source of membership events
+// (the shard informer's own handlers run in no set order with the member map's). changed
+// must not block nor keep the member slice.
+func (s *Store) OnMembersChanged(changed func(MembersChanged)) {
 	s.members.subscribe(changed)
 }
 
@@ -337,8 +339,16 @@ func (s *Store) editShard(ctx context.Context, g *scimv1.ScimGroup, name string,
 	}
 }
 
-// mergeMembers adds members missing from shard and reports whether it changed.
+// mergeMembers adds members missing from shard and reports whether it changed. One member
+// (Entra sends one per PATCH) is looked for directly, without a set of all 1,600.
 func mergeMembers(shard *scimv1.ScimGroupMemberShard, members []scimv1.GroupMember) bool {
+	if len(members) == 1 {
+		listed := slices.ContainsFunc(shard.Spec.Members, func(m scimv1.GroupMember) bool { return m.Value == members[0].Value })
+		if !listed {
+			shard.Spec.Members = append(shard.Spec.Members, members[0])
+		}
+		return !listed
+	}
 	present := make(map[string]bool, len(shard.Spec.Members))
 	for _, m := range shard.Spec.Members {
 		present[m.Value] = true
