@@ -42,12 +42,12 @@ test: manifests generate vet envtest-assets ## Unit and envtest integration test
 # A count, not a duration: with a duration, Go 1.26's fuzz coordinator can report its own
 # deadline as a failure ("context deadline exceeded", no crasher; golang/go#75804).
 FUZZTIME ?= 20000x
-FUZZ_TARGETS = $(shell grep -rl --include='*_test.go' '^func Fuzz' internal scimserver 2>/dev/null | xargs -r grep -ho '^func Fuzz[A-Za-z0-9_]*' | sed 's/^func //' | sort -u)
+FUZZ_TARGETS = $(shell grep -rl --include='*_test.go' '^func Fuzz' api internal scimserver 2>/dev/null | xargs -r grep -ho '^func Fuzz[A-Za-z0-9_]*' | sed 's/^func //' | sort -u)
 
 .PHONY: fuzz
 fuzz: ## Run each fuzz target briefly (FUZZTIME, default 20000x: executions).
 	@for target in $(FUZZ_TARGETS); do \
-		pkg=$$(grep -rl --include='*_test.go' "^func $$target(" internal scimserver | head -1 | xargs dirname); \
+		pkg=$$(grep -rl --include='*_test.go' "^func $$target(" api internal scimserver | head -1 | xargs dirname); \
 		echo "fuzz $$target ($$pkg, $(FUZZTIME))"; \
 		go test -run='^$$' -fuzz="^$$target\$$" -fuzztime=$(FUZZTIME) ./$$pkg > .fuzz.log 2>&1 || { cat .fuzz.log; rm -f .fuzz.log; exit 1; }; \
 	done; rm -f .fuzz.log

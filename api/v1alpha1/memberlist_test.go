@@ -2,6 +2,7 @@ package v1alpha1
 
 import (
 	"encoding/json"
+	"fmt"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -36,5 +37,59 @@ func TestMemberListIsOneStringAndRoundTrips(t *testing.T) {
 	}
 	if data, _ := json.Marshal(ScimGroupMemberShardSpec{Group: "g"}); string(data) != `{"group":"g"}` {
 		t.Errorf("empty shard encoded as %s", data)
+	}
+}
+
+// FuzzUnquote: the one-pass unquoting of member lists reads every JSON string as
+// encoding/json does, whether it takes its own path or falls back.
+func FuzzUnquote(f *testing.F) {
+	for _, seed := range []string{`"u-1\ng-2 Group"`, `"a\\b\/c\"d\te"`, `"\u00e9\ud83d\ude00"`, `"bad\`, `"\q"`, "\"\xff\"", `""`} {
+		f.Add([]byte(seed))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		quoted, _ := json.Marshal(string(data))
+		for _, in := range [][]byte{data, quoted} {
+			var want string
+			if json.Unmarshal(in, &want) != nil {
+				continue // not a JSON string: the decoder never passes one
+			}
+			got, err := unquote(in)
+			if err != nil || got != want {
+				t.Fatalf("unquote(%q) = %q, %v; encoding/json reads %q", in, got, err, want)
+			}
+		}
+	})
+}
+
+// BenchmarkMemberListDecode is the decoding of a shard's members at 100,000 members a group.
+func BenchmarkMemberListDecode(b *testing.B) {
+	l := make(MemberList, 1560)
+	for i := range l {
+		l[i] = GroupMember{Value: fmt.Sprintf("u-%032x", i), Type: MemberTypeUser}
+	}
+	data, err := json.Marshal(ScimGroupMemberShardSpec{Group: "big", Members: l})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.SetBytes(int64(len(data)))
+	for b.Loop() {
+		var spec ScimGroupMemberShardSpec
+		if err := json.Unmarshal(data, &spec); err != nil || len(spec.Members) != len(l) {
+			b.Fatal(err, len(spec.Members))
+		}
+	}
+}
+
+// BenchmarkMemberListEncode is the encoding of a shard's members at 100,000 members a group.
+func BenchmarkMemberListEncode(b *testing.B) {
+	l := make(MemberList, 1560)
+	for i := range l {
+		l[i] = GroupMember{Value: fmt.Sprintf("u-%032x", i), Type: MemberTypeUser}
+	}
+	spec := ScimGroupMemberShardSpec{Group: "big", Members: l}
+	for b.Loop() {
+		if _, err := json.Marshal(spec); err != nil {
+			b.Fatal(err)
+		}
 	}
 }
