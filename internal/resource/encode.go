@@ -10,31 +10,73 @@ import (
 // The representations of this package that write their own JSON (a User, a ListResponse) are
 // asked for it directly: encoding/json would validate and compact a marshaler's output again,
 // which for a page of 100 users cost as much as writing it. Inside a ListResponse each
-// resource is written once, the same way.
+// resource is written once, into the page's buffer.
 func Marshal(v any) ([]byte, error) {
+	size := 512
 	if s, ok := v.(selfEncoding); ok {
-		return s.MarshalJSON()
+		size = s.encodedSize()
 	}
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(v); err != nil {
+	e := newEncoder(size)
+	if err := e.value(v); err != nil {
 		return nil, err
 	}
-	return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), nil
+	return e.buf.Bytes(), nil
 }
 
-// selfEncoding is a value of this package whose MarshalJSON writes compact, valid JSON.
+// selfEncoding is a value of this package that writes its own compact, valid JSON.
 type selfEncoding interface {
-	json.Marshaler
-	encodesItself()
+	encodeTo(e *encoder) error
+	// encodedSize is about the size of its JSON, to allocate the buffer once.
+	encodedSize() int
 }
 
-func (*User) encodesItself()         {}
-func (*ListResponse) encodesItself() {}
+// Users of Okta's and Entra's bodies take about 550 bytes.
+func (*User) encodedSize() int           { return 768 }
+func (l *ListResponse) encodedSize() int { return 512 + 768*len(l.Resources) }
+
+// encoder writes JSON values into one growing buffer through one json.Encoder. A page of 100
+// users is written into one buffer: encoding each user apart allocated and copied a buffer per
+// user, garbage whose collection cost more than the encoding at 100,000 cached users.
+type encoder struct {
+	buf  bytes.Buffer
+	json *json.Encoder
+}
+
+func newEncoder(size int) *encoder {
+	e := &encoder{}
+	e.buf.Grow(size)
+	e.json = json.NewEncoder(&e.buf)
+	e.json.SetEscapeHTML(false)
+	return e
+}
+
+// value appends v.
+func (e *encoder) value(v any) error {
+	if s, ok := v.(selfEncoding); ok {
+		return s.encodeTo(e)
+	}
+	if err := e.json.Encode(v); err != nil { // writes nothing on error
+		return err
+	}
+	e.buf.Truncate(e.buf.Len() - 1) // the newline Encode ends with
+	return nil
+}
+
+// reopen drops the closing brace of the object just written, to append members to it.
+func (e *encoder) reopen() {
+	e.buf.Truncate(e.buf.Len() - 1)
+}
 
 // MarshalJSON writes the list with each resource encoded once (see Marshal).
 func (l *ListResponse) MarshalJSON() ([]byte, error) {
+	e := newEncoder(l.encodedSize())
+	if err := l.encodeTo(e); err != nil {
+		return nil, err
+	}
+	return e.buf.Bytes(), nil
+}
+
+func (l *ListResponse) encodeTo(e *encoder) error {
 	type head struct {
 		Schemas      []string `json:"schemas"`
 		TotalResults int      `json:"totalResults"`
@@ -42,20 +84,19 @@ func (l *ListResponse) MarshalJSON() ([]byte, error) {
 		ItemsPerPage int      `json:"itemsPerPage"`
 		NextCursor   string   `json:"nextCursor,omitempty"`
 	}
-	data, err := Marshal(head{l.Schemas, l.TotalResults, l.StartIndex, l.ItemsPerPage, l.NextCursor})
-	if err != nil {
-		return nil, err
+	if err := e.value(head{l.Schemas, l.TotalResults, l.StartIndex, l.ItemsPerPage, l.NextCursor}); err != nil {
+		return err
 	}
-	data = append(data[:len(data)-1], `,"Resources":[`...)
+	e.reopen()
+	e.buf.WriteString(`,"Resources":[`)
 	for i, r := range l.Resources {
-		item, err := Marshal(r)
-		if err != nil {
-			return nil, err
-		}
 		if i > 0 {
-			data = append(data, ',')
+			e.buf.WriteByte(',')
 		}
-		data = append(data, item...)
+		if err := e.value(r); err != nil {
+			return err
+		}
 	}
-	return append(data, "]}"...), nil
+	e.buf.WriteString("]}")
+	return nil
 }

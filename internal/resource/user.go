@@ -240,18 +240,27 @@ func NewUser(u *scimv1.ScimUser, groups []GroupRef, loc Locations) *User {
 
 // MarshalJSON writes the user with its extension objects at the top level, in one pass.
 func (u *User) MarshalJSON() ([]byte, error) {
+	e := newEncoder(u.encodedSize())
+	if err := u.encodeTo(e); err != nil {
+		return nil, err
+	}
+	return e.buf.Bytes(), nil
+}
+
+func (u *User) encodeTo(e *encoder) error {
 	type plain User
-	data, err := Marshal((*plain)(u))
-	if err != nil || len(u.extensions) == 0 {
-		return data, err
+	if err := e.value((*plain)(u)); err != nil || len(u.extensions) == 0 {
+		return err
 	}
-	data = data[:len(data)-1] // drop the closing brace
+	e.reopen()
 	for _, urn := range slices.Sorted(maps.Keys(u.extensions)) {
-		key, _ := Marshal(urn)
-		data = append(data, ',')
-		data = append(data, key...)
-		data = append(data, ':')
-		data = append(data, u.extensions[urn].Raw...)
+		e.buf.WriteByte(',')
+		if err := e.value(urn); err != nil {
+			return err
+		}
+		e.buf.WriteByte(':')
+		e.buf.Write(u.extensions[urn].Raw)
 	}
-	return append(data, '}'), nil
+	e.buf.WriteByte('}')
+	return nil
 }
