@@ -100,11 +100,17 @@ func (o *Order[T, PT]) put(obj PT) {
 	if known && (version < old.version || old.obj == nil && version == old.version) {
 		return // older than what o holds, or the state this replica deleted
 	}
+	t.latest[obj.GetName()] = versioned[T]{obj: (*T)(obj), version: version}
+	served := IsServed(obj)
 	if known && old.obj != nil {
+		// An update keeps its place (creation time and name do not change): swap the
+		// pointer, where removing and inserting moved up to every object of the tenant.
+		if served && t.replace(old.obj, (*T)(obj)) {
+			return
+		}
 		t.remove(old.obj)
 	}
-	t.latest[obj.GetName()] = versioned[T]{obj: (*T)(obj), version: version}
-	if IsServed(obj) {
+	if served {
 		t.insert(obj, !o.synced())
 	}
 }
@@ -178,14 +184,33 @@ func (t *tenantOrder[T, PT]) insert(obj PT, bulk bool) {
 }
 
 func (t *tenantOrder[T, PT]) remove(obj *T) {
+	if i, found := t.index(obj); found {
+		t.served = slices.Delete(t.served, i, i+1)
+	}
+}
+
+// replace puts next in the place of old, if old is served and next belongs in the same place.
+func (t *tenantOrder[T, PT]) replace(old, next *T) bool {
+	if compareOrder[T, PT](old, next) != 0 {
+		return false
+	}
+	i, found := t.index(old)
+	if found {
+		t.served[i] = next
+	}
+	return found
+}
+
+// index finds obj (this pointer) among the served objects.
+func (t *tenantOrder[T, PT]) index(obj *T) (int, bool) {
 	t.sort()
 	i, found := slices.BinarySearchFunc(t.served, obj, compareOrder[T, PT])
 	for ; found && i < len(t.served) && compareOrder[T, PT](t.served[i], obj) == 0; i++ {
 		if t.served[i] == obj {
-			t.served = slices.Delete(t.served, i, i+1)
-			return
+			return i, true
 		}
 	}
+	return 0, false
 }
 
 func (t *tenantOrder[T, PT]) sort() {

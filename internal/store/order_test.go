@@ -75,6 +75,28 @@ func TestOrderKeepsServedUsersOldestFirst(t *testing.T) {
 	if got, want := servedNames(t, o, "a"), []string{"a", "b2", "c"}; !slices.Equal(got, want) {
 		t.Fatalf("after c is served again: %v, want %v", got, want)
 	}
+	// An update takes the place of the version before it.
+	o.put(orderUser("a", "b2", 2, 9))
+	all, _ := o.All(context.Background(), "a")
+	if len(all) != 3 || all[1].Name != "b2" || all[1].ResourceVersion != "9" {
+		t.Fatalf("after an update of b2: %v", all)
+	}
+}
+
+// BenchmarkOrderUpdate is the work of the ordered listing for one update (a status write) of a
+// user of a 100,000-user tenant.
+func BenchmarkOrderUpdate(b *testing.B) {
+	o := syncedOrder()
+	const n = 100_000
+	for i := range n {
+		o.put(orderUser("a", fmt.Sprintf("u-%08d", i), i/500, i+1))
+	}
+	version := n
+	for b.Loop() {
+		version++
+		i := version % n
+		o.put(orderUser("a", fmt.Sprintf("u-%08d", i), i/500, version))
+	}
 }
 
 func TestOrderIgnoresStaleVersions(t *testing.T) {
