@@ -45,6 +45,11 @@ type config struct {
 	// OperatorPprof is the operator's --pprof-bind-address, empty for none. It is in the JSON
 	// because profiles taken during a run cost the operator CPU.
 	OperatorPprof string `json:"operatorPprof,omitempty"`
+	// OperatorMemoryLimit becomes the operator's GOMEMLIMIT, as the Helm chart sets it from
+	// the container's memory limit; empty: none (not even the bench's own GOMEMLIMIT).
+	OperatorMemoryLimit string `json:"operatorMemoryLimit,omitempty"`
+	// APIServerConsistencyCheck keeps kube-apiserver's watch-cache consistency checker on.
+	APIServerConsistencyCheck bool `json:"apiserverConsistencyCheck"`
 
 	Out        string `json:"-"`
 	Repo       string `json:"-"`
@@ -75,6 +80,8 @@ func parseFlags(args []string) (config, error) {
 	fs.StringVar(&c.Downstream, "downstream", "auto", "SCIM app of the provisioning scenario: scimmy (internal/testapps/scimmy, needs Node.js), inprocess, or auto (scimmy when it starts)")
 	fs.BoolVar(&c.Restart, "restart", true, "restart the operator at the end and time its cold start with every object present")
 	fs.StringVar(&c.OperatorPprof, "operator-pprof", "", "start the operator with --pprof-bind-address set to this address (for example 127.0.0.1:6060)")
+	fs.StringVar(&c.OperatorMemoryLimit, "operator-memory-limit", "", "run the operator with this GOMEMLIMIT (for example 1536MiB), as the Helm chart does from its memory limit")
+	fs.BoolVar(&c.APIServerConsistencyCheck, "apiserver-consistency-check", false, "keep kube-apiserver's watch-cache consistency checker on (it lists every object from etcd every 5 to 7.5 minutes)")
 	fs.StringVar(&c.Out, "out", "bench-result.json", "JSON result file")
 	fs.StringVar(&c.Repo, "repo", ".", "repository root (for config/crd/bases and ./cmd/manager)")
 	fs.StringVar(&c.CPUProfile, "cpuprofile", "", "write a CPU profile of the load generator (not the operator) here")

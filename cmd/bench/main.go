@@ -106,7 +106,7 @@ func run() error {
 	built := make(chan error, 1)
 	go func() { built <- buildManager(ctx, repo, b.managerBin) }()
 
-	env, restCfg, err := startControlPlane(repo, b.kubeconfig)
+	env, restCfg, err := startControlPlane(repo, b.kubeconfig, cfg.APIServerConsistencyCheck)
 	if err != nil {
 		return errors.Join(err, <-built)
 	}

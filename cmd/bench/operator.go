@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
+	"slices"
 	"strings"
 	"syscall"
 	"time"
@@ -61,7 +62,11 @@ func (b *bench) startOperator(ctx context.Context) (time.Duration, error) {
 		args = append(args, "--pprof-bind-address="+b.cfg.OperatorPprof)
 	}
 	cmd := exec.Command(b.managerBin, args...)
-	cmd.Env = append(os.Environ(), "KUBECONFIG="+b.kubeconfig)
+	cmd.Env = append(slices.DeleteFunc(os.Environ(), func(v string) bool { return strings.HasPrefix(v, "GOMEMLIMIT=") }),
+		"KUBECONFIG="+b.kubeconfig)
+	if b.cfg.OperatorMemoryLimit != "" {
+		cmd.Env = append(cmd.Env, "GOMEMLIMIT="+b.cfg.OperatorMemoryLimit)
+	}
 	cmd.Stdout, cmd.Stderr = logFile, logFile
 	cmd.SysProcAttr = childAttr()
 	started := time.Now()
