@@ -28,6 +28,9 @@ func (s *Server) getGroup(w http.ResponseWriter, r *http.Request, t tenant.Tenan
 	if err != nil {
 		return err
 	}
+	if p.onlyExcludes("members") {
+		p = projection{} // built without them: nothing left to project
+	}
 	return s.writeResource(w, r, http.StatusOK, out.Meta, out, p)
 }
 

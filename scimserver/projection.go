@@ -30,6 +30,11 @@ func projectionFromURL(r *http.Request, rt *schema.ResourceType) (projection, er
 
 func (p projection) empty() bool { return len(p.include) == 0 && len(p.exclude) == 0 }
 
+// onlyExcludes reports whether p does nothing but exclude attribute (a core attribute, whole).
+func (p projection) onlyExcludes(attribute string) bool {
+	return len(p.include) == 0 && len(p.exclude) == 1 && !p.wants(attribute)
+}
+
 // parseProjection reads comma-separated attribute paths. Microsoft's validator sends value
 // filters in them (attributes=emails[type eq "work"]); the filter is ignored and the attribute
 // returned whole.
