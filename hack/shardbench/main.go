@@ -29,7 +29,7 @@ import (
 )
 
 func main() {
-	members := flag.Int("members", 1560, "members per shard (a 100,000-member group has ~1,560 per shard)")
+	members := flag.Int("members", 1560, "members per shard (a 100,000-member group had ~1,560 per shard at 64 shards, ~200 at 512)")
 	clients := flag.Int("clients", 4, "clients, each updating a shard of its own")
 	duration := flag.Duration("d", 8*time.Second, "how long to update")
 	format := flag.String("format", "shard", "objects, strings, text or shard")

@@ -53,7 +53,9 @@ func run(m *testing.M) int {
 	// Every test connects from 127.0.0.1 and many wait for a new credential with failing
 	// requests; the throttling test uses its own address.
 	scimOpts.FailedAuthBurst = failedAuthBurst
-	op, stop, err := operatortest.Start(cfg, operator.Options{SCIM: scimOpts, Audit: &audit})
+	// One member per shard past the first 64: a group of a few hundred members goes through
+	// the shard counts a 100,000-member group does (TestGroupOutgrowsItsShards).
+	op, stop, err := operatortest.Start(cfg, operator.Options{SCIM: scimOpts, Audit: &audit, MembersPerShard: membersPerShard})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1

@@ -69,6 +69,9 @@ type Options struct {
 	Audit *logr.Logger
 	// Workers is how many users, and how many groups, are reconciled at once (default 4).
 	Workers int
+	// MembersPerShard sizes the shard count of big groups (store.Options); tests make it small
+	// to grow a group's shard count with a few hundred members.
+	MembersPerShard int
 }
 
 // Operator is a configured manager with its SCIM listener open.
@@ -142,7 +145,7 @@ func New(ctx context.Context, cfg *rest.Config, opts Options, log logr.Logger) (
 	if err != nil {
 		return nil, err
 	}
-	st, err := store.New(ctx, mgr.GetClient(), live, mgr.GetCache())
+	st, err := store.New(ctx, mgr.GetClient(), live, mgr.GetCache(), store.Options{MembersPerShard: opts.MembersPerShard})
 	if err != nil {
 		return nil, fmt.Errorf("ordering the store's listings: %w", err)
 	}

@@ -16,6 +16,7 @@ import (
 
 	scimv1 "github.com/scim-operator/scim-operator/api/v1alpha1"
 	"github.com/scim-operator/scim-operator/internal/scimtest"
+	"github.com/scim-operator/scim-operator/internal/store"
 )
 
 var patchOps = scimtest.PatchOps
@@ -298,4 +299,118 @@ func TestMembersOfAHandWrittenShard(t *testing.T) {
 		t.Errorf("the hand-written shard still lists %v (%v)", extra.Spec.Members, err)
 	}
 	eventually(t, memberCount(0))
+}
+
+// membersPerShard is the suite operator's store.Options.MembersPerShard.
+const membersPerShard = 1
+
+// TestGroupOutgrowsItsShards grows a group past the 64 shards it starts with: new members go
+// to the shards of the larger count, the ones already stored stay where they are and remain
+// members, removable and replaceable, and no member is ever stored twice.
+func TestGroupOutgrowsItsShards(t *testing.T) {
+	ns, token := newTenant(t)
+	u := newUsers(t, token, 150)
+	refs := func(ids []string) []any {
+		out := make([]any, len(ids))
+		for i, id := range ids {
+			out[i] = map[string]any{"value": id}
+		}
+		return out
+	}
+	group := call(t, token, http.MethodPost, "/Groups", map[string]any{
+		"displayName": "grows", "members": refs(u[:60]),
+	}).Expect(t, http.StatusCreated).Body["id"].(string)
+	// listing is where each member is stored, by the API server, not the operator's cache.
+	listing := func() map[string][]string {
+		t.Helper()
+		var shards scimv1.ScimGroupMemberShardList
+		if err := k8s.List(context.Background(), &shards, client.InNamespace(ns)); err != nil {
+			t.Fatal(err)
+		}
+		where := map[string][]string{}
+		for _, s := range shards.Items {
+			if s.Spec.Group == group {
+				for _, m := range s.Spec.Members {
+					where[m.Value] = append(where[m.Value], s.Name)
+				}
+			}
+		}
+		return where
+	}
+	expectStored := func(members []string, shards int) {
+		t.Helper()
+		if got := memberIDs(t, token, group); !slices.Equal(got, sorted(members...)) {
+			t.Fatalf("GET lists %d members, want %d: %v", len(got), len(members), got)
+		}
+		where := listing()
+		for id, names := range where {
+			if len(names) != 1 {
+				t.Errorf("member %s is stored in %v, want one shard", id, names)
+			}
+		}
+		for _, id := range members {
+			if names := where[id]; len(names) == 0 || names[0] != store.ShardName(group, id, shards) && names[0] != store.ShardName(group, id, store.MinShards) {
+				t.Errorf("member %s is in %v, want %s or %s", id, names, store.ShardName(group, id, store.MinShards), store.ShardName(group, id, shards))
+			}
+		}
+	}
+	expectStored(u[:60], store.MinShards)
+
+	// 150 members at one per shard past 64: 256 shards. The 90 new members go there.
+	call(t, token, http.MethodPatch, "/Groups/"+group, patchOps(map[string]any{"op": "add", "path": "members", "value": refs(u[60:])})).Expect(t, http.StatusNoContent)
+	expectStored(u, 256)
+	where := listing()
+	moved := 0
+	for _, id := range u[60:] {
+		if where[id][0] != store.ShardName(group, id, 256) {
+			t.Errorf("new member %s went to %v, want %s", id, where[id], store.ShardName(group, id, 256))
+		}
+		if store.ShardName(group, id, 256) != store.ShardName(group, id, store.MinShards) {
+			moved++
+		}
+	}
+	if moved == 0 {
+		t.Fatal("no new member hashes beyond the first 64 shards: the test proves nothing")
+	}
+	for _, id := range u[:60] {
+		if where[id][0] != store.ShardName(group, id, store.MinShards) {
+			t.Errorf("member %s stored before the growth was moved to %v", id, where[id])
+		}
+	}
+
+	// A member stored in the old layout whose new home differs: adding it again changes
+	// nothing, and both kinds of removal find it.
+	var old []string
+	for _, id := range u[:60] {
+		if store.ShardName(group, id, 256) != store.ShardName(group, id, store.MinShards) {
+			old = append(old, id)
+		}
+	}
+	if len(old) < 2 {
+		t.Fatalf("only %d of 60 members would move at 256 shards", len(old))
+	}
+	call(t, token, http.MethodPatch, "/Groups/"+group, patchOps(map[string]any{"op": "add", "path": "members", "value": refs(old[:1])})).Expect(t, http.StatusNoContent)
+	expectStored(u, 256)
+	call(t, token, http.MethodPatch, "/Groups/"+group, patchOps(map[string]any{"op": "remove", "path": fmt.Sprintf(`members[value eq "%s"]`, old[0])})).Expect(t, http.StatusNoContent)
+	call(t, token, http.MethodPatch, "/Groups/"+group, patchOps(map[string]any{"op": "remove", "path": "members", "value": refs(old[1:2])})).Expect(t, http.StatusNoContent)
+	left := slices.DeleteFunc(slices.Clone(u), func(id string) bool { return id == old[0] || id == old[1] })
+	expectStored(left, 256)
+	eventually(t, func() error {
+		var g scimv1.ScimGroup
+		if err := k8s.Get(context.Background(), types.NamespacedName{Namespace: ns, Name: group}, &g); err != nil {
+			return err
+		}
+		if g.Status.MemberCount != int32(len(left)) {
+			return fmt.Errorf("memberCount %d, want %d", g.Status.MemberCount, len(left))
+		}
+		return nil
+	})
+
+	// A replace keeps the members it names wherever they are and drops the rest from every
+	// shard, of either layout.
+	call(t, token, http.MethodPut, "/Groups/"+group, map[string]any{"displayName": "grows", "members": refs(u[30:90])}).Expect(t, http.StatusOK)
+	expectStored(u[30:90], 256)
+	if n := len(listing()); n != 60 {
+		t.Errorf("the shards list %d members after the replace, want 60", n)
+	}
 }

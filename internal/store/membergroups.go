@@ -268,6 +268,19 @@ func (m *memberGroups) shardsListing(ctx context.Context, ns, group, id string) 
 	return names, nil
 }
 
+// unlisted returns the members no shard of group in namespace ns lists.
+func (m *memberGroups) unlisted(ctx context.Context, ns, group string, members []scimv1.GroupMember) ([]scimv1.GroupMember, error) {
+	if err := waitFor(ctx, m.synced); err != nil {
+		return nil, err
+	}
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	holders := m.holders[ns]
+	return slices.DeleteFunc(slices.Clone(members), func(member scimv1.GroupMember) bool {
+		return holdsGroup(holders[member.Value], group)
+	}), nil
+}
+
 // size returns the number of distinct members the shards of group in namespace ns list.
 func (m *memberGroups) size(ctx context.Context, ns, group string) (int, error) {
 	if err := waitFor(ctx, m.synced); err != nil {

@@ -22,11 +22,29 @@ import (
 	"github.com/scim-operator/scim-operator/internal/scimerr"
 )
 
-// ShardCount is the number of ScimGroupMemberShards the SCIM server spreads a group's members
-// over. A member always lands in the shard its id hashes to, so concurrent changes for different
-// members rarely touch the same object, and a 100,000-member group keeps each shard near 1,600
-// members, far under etcd's object size limit. See docs/architecture.md.
-const ShardCount = 64
+// A group's members are spread over ScimGroupMemberShards by the hash of their id, so that
+// concurrent changes for different members rarely touch the same object. The number of shards is
+// a power of two chosen by the group's size: MinShards until the group outgrows them, then
+// enough for about membersPerShard members each, since the API server's cost of a one-member
+// change grows with the shard it rewrites. Members stay where they were put when the count
+// grows: a group's members are the union of all its shards, and the member map finds them.
+// See docs/architecture.md, "Group membership".
+const (
+	MinShards = 64
+	MaxShards = 4096
+	// DefaultMembersPerShard keeps a one-member change of a 100,000-member group to a shard of
+	// ~200 members (~7 KB) instead of ~1,600 (docs/benchmarks.md).
+	DefaultMembersPerShard = 256
+)
+
+// ShardCount is the number of shards SCIM spreads the members of a group of size members over.
+func ShardCount(members, membersPerShard int) int {
+	count := MinShards
+	for count < MaxShards && count*membersPerShard < members {
+		count *= 2
+	}
+	return count
+}
 
 // Members returns the membership of group in namespace ns: the union of its shards, ordered by
 // id, with a fingerprint and time of the shards' last change. With withMembers false only the
@@ -107,12 +125,10 @@ func (s *Store) GroupsOf(ctx context.Context, ns, id string) ([]string, error) {
 // Member returns member id of group, if the group has it: from the shard its id hashes to,
 // where SCIM adds it, or from another shard of the group that lists it (written by hand).
 func (s *Store) Member(ctx context.Context, ns, group, id string) (scimv1.GroupMember, bool, error) {
-	home := ShardName(group, id)
-	names, err := s.members.shardsListing(ctx, ns, group, id)
+	names, err := s.shardsHolding(ctx, ns, group, id)
 	if err != nil {
 		return scimv1.GroupMember{}, false, err
 	}
-	names = append([]string{home}, slices.DeleteFunc(names, func(n string) bool { return n == home })...)
 	for _, name := range names {
 		var shard scimv1.ScimGroupMemberShard
 		err := s.client.Get(ctx, types.NamespacedName{Namespace: ns, Name: name}, &shard)
@@ -179,12 +195,21 @@ func (s *Store) exists(ctx context.Context, key types.NamespacedName, obj client
 	return err == nil, err
 }
 
-// AddMembers adds resolved members to group g, each in the shard its id hashes to. Members
-// already present are left as they are.
+// AddMembers adds resolved members to group g, each in the shard its id hashes to at the shard
+// count of the group's new size. Members already present, in any shard, are left where they are.
 func (s *Store) AddMembers(ctx context.Context, g *scimv1.ScimGroup, members []scimv1.GroupMember) error {
+	size, err := s.members.size(ctx, g.Namespace, g.Name)
+	if err != nil {
+		return err
+	}
+	members, err = s.members.unlisted(ctx, g.Namespace, g.Name, members)
+	if err != nil {
+		return err
+	}
+	count := ShardCount(size+len(members), s.membersPerShard)
 	byShard := map[string][]scimv1.GroupMember{}
 	for _, m := range members {
-		name := ShardName(g.Name, m.Value)
+		name := ShardName(g.Name, m.Value, count)
 		byShard[name] = append(byShard[name], m)
 	}
 	return s.editShards(ctx, g, slices.Collect(maps.Keys(byShard)), func(shard *scimv1.ScimGroupMemberShard) bool {
@@ -214,19 +239,17 @@ func (s *Store) editShards(ctx context.Context, g *scimv1.ScimGroup, names []str
 // group reads and writes one shard, not 64. Ids that are not members are ignored: identity
 // providers retry removals.
 //
-// SCIM adds a member only to the shard its id hashes to; other shards listing it were written
-// by hand, and the member map finds them (it includes this replica's own writes).
+// The shards are those of shardsHolding.
 func (s *Store) RemoveMembers(ctx context.Context, g *scimv1.ScimGroup, ids []string) error {
 	gone := make(map[string]bool, len(ids))
 	holding := map[string]bool{}
 	for _, id := range ids {
 		gone[id] = true
-		holding[ShardName(g.Name, id)] = true
-		others, err := s.members.shardsListing(ctx, g.Namespace, g.Name, id)
+		names, err := s.shardsHolding(ctx, g.Namespace, g.Name, id)
 		if err != nil {
 			return err
 		}
-		for _, name := range others {
+		for _, name := range names {
 			holding[name] = true
 		}
 	}
@@ -370,11 +393,34 @@ func mergeMembers(shard *scimv1.ScimGroupMemberShard, members []scimv1.GroupMemb
 	return changed
 }
 
-// ShardName is the name of the shard of group that holds member id.
-func ShardName(group, memberID string) string {
+// shardsHolding names the shards of group in namespace ns that may list member id: those the
+// member map knows of (this replica's own writes included), and the shards SCIM would have put
+// it in at each shard count up to the group's current one, which another replica may have
+// written a moment ago. Most do not exist; reading them from the cache costs a lookup.
+func (s *Store) shardsHolding(ctx context.Context, ns, group, id string) ([]string, error) {
+	names, err := s.members.shardsListing(ctx, ns, group, id)
+	if err != nil {
+		return nil, err
+	}
+	size, err := s.members.size(ctx, ns, group)
+	if err != nil {
+		return nil, err
+	}
+	for count := MinShards; count <= ShardCount(size, s.membersPerShard); count *= 2 {
+		if home := ShardName(group, id, count); !slices.Contains(names, home) {
+			names = append(names, home)
+		}
+	}
+	return names, nil
+}
+
+// ShardName is the name of the shard of group that holds member id when the group is spread
+// over count shards (a power of two). The shards of 64 are those of 128 and more with an index
+// under 64: growing the count adds shards and renames none.
+func ShardName(group, memberID string, count int) string {
 	h := fnv.New32a()
 	_, _ = h.Write([]byte(memberID))
-	suffix := fmt.Sprintf("-m%02x", h.Sum32()%ShardCount)
+	suffix := fmt.Sprintf("-m%02x", h.Sum32()&uint32(count-1))
 	// Object names are at most 253 characters; keep long group names unique by a hash.
 	if len(group)+len(suffix) > 253 {
 		sum := sha256.Sum256([]byte(group))

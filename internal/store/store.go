@@ -1,6 +1,7 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"slices"
 
@@ -28,6 +29,15 @@ type Store struct {
 	groups *Order[scimv1.ScimGroup, *scimv1.ScimGroup]
 	// members tells which groups list each member.
 	members *memberGroups
+	// membersPerShard sizes the shard count of big groups (ShardCount).
+	membersPerShard int
+}
+
+// Options tune a store.
+type Options struct {
+	// MembersPerShard is about how many members a shard of a big group holds before the
+	// group's shard count doubles; DefaultMembersPerShard when 0.
+	MembersPerShard int
 }
 
 // Informers gives the informers of the cache that cached reads from.
@@ -37,12 +47,13 @@ type Informers interface {
 
 // New returns a store. cached must be a cache-backed client with read-your-writes consistency,
 // and informers its cache; live a client without cache.
-func New(ctx context.Context, cached, live client.Client, informers Informers) (*Store, error) {
+func New(ctx context.Context, cached, live client.Client, informers Informers, opts Options) (*Store, error) {
 	s := &Store{
-		live:    live,
-		users:   newOrder[scimv1.ScimUser](),
-		groups:  newOrder[scimv1.ScimGroup](),
-		members: newMemberGroups(),
+		live:            live,
+		users:           newOrder[scimv1.ScimUser](),
+		groups:          newOrder[scimv1.ScimGroup](),
+		members:         newMemberGroups(),
+		membersPerShard: cmp.Or(opts.MembersPerShard, DefaultMembersPerShard),
 	}
 	s.client = boundedReads{recordingWrites{Client: cached, users: s.users, groups: s.groups, members: s.members}}
 	for obj, order := range map[client.Object]interface{ watch(eventSource) error }{
