@@ -170,9 +170,10 @@ func ParseMemberList(s string) MemberList {
 }
 
 // ScimGroupMemberShard holds part of a ScimGroup's member list. A group's members are the union
-// of every shard that names it. The SCIM server spreads members over a fixed number of shards by
-// a hash of the member id, so no object grows past etcd's size limit and concurrent membership
-// changes rarely touch the same object. Administrators may also write shards by hand.
+// of every shard that names it. The SCIM server spreads members over shards by a hash of the
+// member id, more shards as the group grows, so no object grows past etcd's size limit, a
+// one-member change rewrites a small object, and concurrent membership changes rarely touch the
+// same object. Administrators may also write shards by hand.
 // +kubebuilder:object:root=true
 // +kubebuilder:resource:shortName=sgms
 // +kubebuilder:printcolumn:name="Group",type=string,JSONPath=`.spec.group`

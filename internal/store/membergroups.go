@@ -2,14 +2,18 @@ package store
 
 import (
 	"context"
+	"hash/fnv"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
+	"time"
 
 	"k8s.io/apimachinery/pkg/types"
 	toolscache "k8s.io/client-go/tools/cache"
 
 	scimv1 "github.com/scim-operator/scim-operator/api/v1alpha1"
+	"github.com/scim-operator/scim-operator/internal/resource"
 )
 
 // memberGroups keeps, per namespace, the shards and groups that list each member, and the
@@ -29,6 +33,8 @@ type memberGroups struct {
 	holders map[string]map[string][]holder
 	// sizes counts, per namespace and group, the distinct members its shards list.
 	sizes map[string]map[string]int
+	// stamps sums up, per namespace and group, the versions and times of its shards.
+	stamps map[string]map[string]*groupStamp
 	// subscribers are told of each change of members, after it is visible here.
 	subscribers []func(MembersChanged)
 }
@@ -43,9 +49,33 @@ type MembersChanged struct {
 type holder struct{ shard, group string }
 
 type shardMembers struct {
-	version uint64
-	group   string
-	members []string
+	version  uint64
+	modified time.Time
+	group    string
+	members  []string
+}
+
+// live reports whether the shard exists (a tombstone has no member list, an empty shard an
+// empty one).
+func (s shardMembers) live() bool { return s.members != nil }
+
+// groupStamp is what a group's meta.version and meta.lastModified take from its shards, kept
+// as they change: a GET of a group without its members then costs a lookup, not a pass over
+// its shards (512 at 100,000 members).
+type groupStamp struct {
+	fingerprint  uint64 // of the shards' names and versions: shardFingerprint, combined by XOR
+	lastModified time.Time
+	shards       map[string]bool
+}
+
+// shardFingerprint is one shard's part of its group's fingerprint. Parts are combined by XOR,
+// in no order, so that a change replaces one part in constant time.
+func shardFingerprint(name string, version uint64) uint64 {
+	h := fnv.New64a()
+	_, _ = h.Write([]byte(name))
+	_, _ = h.Write([]byte{'='})
+	_, _ = h.Write(strconv.AppendUint(nil, version, 10))
+	return h.Sum64()
 }
 
 func newMemberGroups() *memberGroups {
@@ -54,6 +84,7 @@ func newMemberGroups() *memberGroups {
 		shards:  map[types.NamespacedName]shardMembers{},
 		holders: map[string]map[string][]holder{},
 		sizes:   map[string]map[string]int{},
+		stamps:  map[string]map[string]*groupStamp{},
 	}
 }
 
@@ -104,7 +135,7 @@ func (m *memberGroups) put(shard *scimv1.ScimGroupMemberShard, deleted bool) {
 	if known && !old.supersededBy(version, deleted) {
 		return
 	}
-	next := shardMembers{version: version, group: shard.Spec.Group}
+	next := shardMembers{version: version, modified: resource.LastModified(shard), group: shard.Spec.Group}
 	if !deleted {
 		next.members = make([]string, len(shard.Spec.Members))
 		for i, member := range shard.Spec.Members {
@@ -133,6 +164,7 @@ func (m *memberGroups) put(shard *scimv1.ScimGroupMemberShard, deleted bool) {
 		}
 	}
 	m.shards[key] = next
+	m.restamp(key, old, next)
 	subscribers := m.subscribers
 	m.mu.Unlock()
 	notify(subscribers, changes...)
@@ -179,6 +211,7 @@ func (m *memberGroups) forget(shard *scimv1.ScimGroupMemberShard) {
 	}
 	m.count(key, old.group, old.members, -1)
 	delete(m.shards, key)
+	m.restamp(key, old, shardMembers{})
 	subscribers := m.subscribers
 	m.mu.Unlock()
 	notify(subscribers, MembersChanged{key.Namespace, old.group, old.members})
@@ -227,6 +260,69 @@ func (m *memberGroups) count(shard types.NamespacedName, group string, ids []str
 		delete(m.holders, ns)
 		delete(m.sizes, ns)
 	}
+}
+
+// restamp replaces version old of shard by next in the stamps of their groups (either may be a
+// tombstone or unknown: the zero shardMembers).
+func (m *memberGroups) restamp(shard types.NamespacedName, old, next shardMembers) {
+	if old.live() {
+		s := m.stampOf(shard.Namespace, old.group)
+		s.fingerprint ^= shardFingerprint(shard.Name, old.version)
+		delete(s.shards, shard.Name)
+	}
+	if next.live() {
+		s := m.stampOf(shard.Namespace, next.group)
+		s.fingerprint ^= shardFingerprint(shard.Name, next.version)
+		s.shards[shard.Name] = true
+		if next.modified.After(s.lastModified) {
+			s.lastModified = next.modified
+		}
+	}
+	if old.live() && (!next.live() || next.group != old.group || next.modified.Before(old.modified)) {
+		// A shard left the group, or went back in time (clocks): its time may have been the
+		// latest.
+		s := m.stamps[shard.Namespace][old.group]
+		s.lastModified = time.Time{}
+		for name := range s.shards {
+			if t := m.shards[types.NamespacedName{Namespace: shard.Namespace, Name: name}].modified; t.After(s.lastModified) {
+				s.lastModified = t
+			}
+		}
+		if len(s.shards) == 0 {
+			delete(m.stamps[shard.Namespace], old.group)
+		}
+		if len(m.stamps[shard.Namespace]) == 0 {
+			delete(m.stamps, shard.Namespace)
+		}
+	}
+}
+
+func (m *memberGroups) stampOf(ns, group string) *groupStamp {
+	groups := m.stamps[ns]
+	if groups == nil {
+		groups = map[string]*groupStamp{}
+		m.stamps[ns] = groups
+	}
+	s := groups[group]
+	if s == nil {
+		s = &groupStamp{shards: map[string]bool{}}
+		groups[group] = s
+	}
+	return s
+}
+
+// stamp returns the fingerprint of the shards of group in namespace ns, their latest change,
+// and how many there are.
+func (m *memberGroups) stamp(ctx context.Context, ns, group string) (fingerprint uint64, lastModified time.Time, shards int, err error) {
+	if err := waitFor(ctx, m.synced); err != nil {
+		return 0, time.Time{}, 0, err
+	}
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	if s := m.stamps[ns][group]; s != nil {
+		return s.fingerprint, s.lastModified, len(s.shards), nil
+	}
+	return 0, time.Time{}, 0, nil
 }
 
 func holdsGroup(holders []holder, group string) bool {

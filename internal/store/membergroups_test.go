@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strconv"
 	"testing"
+	"time"
 	"unsafe"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -237,5 +238,63 @@ func TestMemberGroupsKeepNoPieceOfAShard(t *testing.T) {
 	}
 	if len(m.holders["a"]) != 4 {
 		t.Errorf("members %v", m.holders["a"])
+	}
+}
+
+// The member map's stamp of a group (a GET without members) is the one computed from the
+// group's shards (a GET with them), through updates, moves between groups, deletions by this
+// replica and by others, and stale events.
+func TestMemberGroupsStampIsTheShardsOne(t *testing.T) {
+	m := newMemberGroups()
+	m.synced = func() bool { return true }
+	rng := rand.New(rand.NewPCG(7, 11))
+	live := map[string]*scimv1.ScimGroupMemberShard{}
+	version := 0
+	write := func(name string) *scimv1.ScimGroupMemberShard {
+		version++
+		s := shard("a", name, fmt.Sprintf("g%d", rng.IntN(3)), version, fmt.Sprintf("u%d", rng.IntN(50)))
+		// Times out of version order: the latest time is not always the newest shard's.
+		s.CreationTimestamp = metav1.NewTime(time.Unix(int64(rng.IntN(1000)), 0))
+		return s
+	}
+	for step := range 3000 {
+		name := fmt.Sprintf("s%d", rng.IntN(10))
+		switch old, known := live[name]; {
+		case known && rng.IntN(6) == 0:
+			gone := old.DeepCopy()
+			if rng.IntN(2) == 0 {
+				m.put(gone, true) // this replica's delete, then the informer's
+			}
+			m.forget(gone)
+			delete(live, name)
+		case known && rng.IntN(6) == 0:
+			stale := write(name)
+			stale.ResourceVersion = strconv.FormatUint(resourceVersion(old)-1, 10)
+			m.put(stale, false)
+		default:
+			s := write(name)
+			m.put(s, false)
+			live[name] = s
+		}
+		for g := range 3 {
+			group := fmt.Sprintf("g%d", g)
+			var shards []scimv1.ScimGroupMemberShard
+			for _, s := range live {
+				if s.Spec.Group == group {
+					shards = append(shards, *s)
+				}
+			}
+			wantPrint, wantTime := stampOfShards(shards)
+			gotPrint, gotTime, n, err := m.stamp(context.Background(), "a", group)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if gotPrint != wantPrint || !gotTime.Equal(wantTime) || n != len(shards) {
+				t.Fatalf("step %d, %s: stamp %x %v of %d shards, computed %x %v of %d", step, group, gotPrint, gotTime, n, wantPrint, wantTime, len(shards))
+			}
+		}
+	}
+	if len(live) == 0 {
+		t.Fatal("no shard left at the end: the sequence tested little")
 	}
 }
