@@ -172,7 +172,15 @@ func testLifecycle(t *testing.T, app downstream) {
 	step(t, "deleting the user deletes the account", func(t *testing.T) {
 		call(t, token, http.MethodDelete, "/Users/"+id, nil).Expect(t, http.StatusNoContent)
 		call(t, token, http.MethodGet, "/Users/"+id, nil).Expect(t, http.StatusNotFound)
-		eventually(t, "the account to go", func() error { return app.noAccount(grace.UserName) })
+		eventually(t, "the account to go", func() error {
+			if err := app.noAccount(grace.UserName); err != nil {
+				// What the operator says of its deprovisioning, for a failure seen once in CI.
+				var u scimv1.ScimUser
+				getErr := k8s.Get(t.Context(), types.NamespacedName{Namespace: ns, Name: id}, &u)
+				return fmt.Errorf("%w; the ScimUser: %v, finalizers %v, apps %+v, conditions %+v", err, getErr, u.Finalizers, u.Status.Apps, u.Status.Conditions)
+			}
+			return nil
+		})
 		eventually(t, "the group to lose its member", func() error { return app.group("engineering") })
 		// The finalizer held the ScimUser until the account was gone.
 		eventually(t, "the ScimUser to go", func() error { return gone(t, ns, id, &scimv1.ScimUser{}) })
