@@ -259,18 +259,6 @@ func TestMembersOfAHandWrittenShard(t *testing.T) {
 	if err := k8s.Create(ctx, extra); err != nil {
 		t.Fatal(err)
 	}
-	memberCount := func(want int32) func() error {
-		return func() error {
-			var g scimv1.ScimGroup
-			if err := k8s.Get(ctx, types.NamespacedName{Namespace: ns, Name: group}, &g); err != nil {
-				return err
-			}
-			if g.Status.MemberCount != want {
-				return fmt.Errorf("memberCount %d, want %d", g.Status.MemberCount, want)
-			}
-			return nil
-		}
-	}
 	eventually(t, func() error {
 		if got := memberIDs(t, token, group); !slices.Equal(got, sorted(u...)) {
 			return fmt.Errorf("members %v", got)
@@ -280,7 +268,7 @@ func TestMembersOfAHandWrittenShard(t *testing.T) {
 		}
 		return nil
 	})
-	eventually(t, memberCount(3)) // u[0] is in two shards, and counted once
+	eventually(t, memberCountIs(ns, group, 3)) // u[0] is in two shards, and counted once
 
 	// Entra's removal by filter, Okta's by value: each from every shard that lists the member.
 	call(t, token, http.MethodPatch, "/Groups/"+group, patchOps(map[string]any{"op": "remove", "path": fmt.Sprintf(`members[value eq "%s"]`, u[1])})).Expect(t, http.StatusNoContent)
@@ -288,7 +276,7 @@ func TestMembersOfAHandWrittenShard(t *testing.T) {
 	if got := memberIDs(t, token, group); !slices.Equal(got, []string{u[2]}) {
 		t.Errorf("members after the removals %v, want %v", got, []string{u[2]})
 	}
-	eventually(t, memberCount(1))
+	eventually(t, memberCountIs(ns, group, 1))
 
 	// Deleting a user takes it out of the hand-written shard too.
 	call(t, token, http.MethodDelete, "/Users/"+u[2], nil).Expect(t, http.StatusNoContent)
@@ -298,7 +286,21 @@ func TestMembersOfAHandWrittenShard(t *testing.T) {
 	if err := k8s.Get(ctx, client.ObjectKeyFromObject(extra), extra); err != nil || len(extra.Spec.Members) != 0 {
 		t.Errorf("the hand-written shard still lists %v (%v)", extra.Spec.Members, err)
 	}
-	eventually(t, memberCount(0))
+	eventually(t, memberCountIs(ns, group, 0))
+}
+
+// memberCountIs checks the group's status.memberCount, the MEMBERS column of kubectl.
+func memberCountIs(ns, group string, want int) func() error {
+	return func() error {
+		var g scimv1.ScimGroup
+		if err := k8s.Get(context.Background(), types.NamespacedName{Namespace: ns, Name: group}, &g); err != nil {
+			return err
+		}
+		if int(g.Status.MemberCount) != want {
+			return fmt.Errorf("memberCount %d, want %d", g.Status.MemberCount, want)
+		}
+		return nil
+	}
 }
 
 // membersPerShard is the suite operator's store.Options.MembersPerShard.
@@ -395,16 +397,7 @@ func TestGroupOutgrowsItsShards(t *testing.T) {
 	call(t, token, http.MethodPatch, "/Groups/"+group, patchOps(map[string]any{"op": "remove", "path": "members", "value": refs(old[1:2])})).Expect(t, http.StatusNoContent)
 	left := slices.DeleteFunc(slices.Clone(u), func(id string) bool { return id == old[0] || id == old[1] })
 	expectStored(left, 256)
-	eventually(t, func() error {
-		var g scimv1.ScimGroup
-		if err := k8s.Get(context.Background(), types.NamespacedName{Namespace: ns, Name: group}, &g); err != nil {
-			return err
-		}
-		if g.Status.MemberCount != int32(len(left)) {
-			return fmt.Errorf("memberCount %d, want %d", g.Status.MemberCount, len(left))
-		}
-		return nil
-	})
+	eventually(t, memberCountIs(ns, group, len(left)))
 
 	// A replace keeps the members it names wherever they are and drops the rest from every
 	// shard, of either layout.

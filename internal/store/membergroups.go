@@ -173,7 +173,7 @@ func (m *memberGroups) put(shard *scimv1.ScimGroupMemberShard, deleted bool) {
 // supersededBy reports whether a version of the shard is news next to s: a newer version, or
 // this replica's delete (deleted) of the same version.
 func (s shardMembers) supersededBy(version uint64, deleted bool) bool {
-	return version > s.version || version == s.version && deleted && s.members != nil
+	return version > s.version || version == s.version && deleted && s.live()
 }
 
 func notify(subscribers []func(MembersChanged), changes ...MembersChanged) {

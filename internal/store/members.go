@@ -129,8 +129,8 @@ func (s *Store) GroupsOf(ctx context.Context, ns, id string) ([]string, error) {
 	return s.members.groupsOf(ctx, ns, id)
 }
 
-// Member returns member id of group, if the group has it: from the shard its id hashes to,
-// where SCIM adds it, or from another shard of the group that lists it (written by hand).
+// Member returns member id of group, if the group has it, from one of the shards that may hold
+// it (shardsHolding).
 func (s *Store) Member(ctx context.Context, ns, group, id string) (scimv1.GroupMember, bool, error) {
 	names, err := s.shardsHolding(ctx, ns, group, id)
 	if err != nil {
@@ -243,11 +243,9 @@ func (s *Store) editShards(ctx context.Context, g *scimv1.ScimGroup, names []str
 }
 
 // RemoveMembers removes the members with the given ids from group, wherever they are held,
-// looking only at the shards that may hold them: removing one member of a 100,000-member
-// group reads and writes one shard, not 64. Ids that are not members are ignored: identity
-// providers retry removals.
-//
-// The shards are those of shardsHolding.
+// looking only at the shards that may hold them (shardsHolding): removing one member of a
+// 100,000-member group writes one shard, not 512. Ids that are not members are ignored:
+// identity providers retry removals.
 func (s *Store) RemoveMembers(ctx context.Context, g *scimv1.ScimGroup, ids []string) error {
 	gone := make(map[string]bool, len(ids))
 	holding := map[string]bool{}
