@@ -21,17 +21,18 @@ type errorBody struct {
 
 // writeJSON encodes v once, into the response.
 func writeJSON(w http.ResponseWriter, status int, v any) {
-	data, err := resource.Marshal(v)
-	if err != nil {
+	write := func(data []byte) {
+		h := w.Header()
+		h.Set("Content-Type", ContentType)
+		h.Set("Content-Length", strconv.Itoa(len(data)))
+		w.WriteHeader(status)
+		_, _ = w.Write(data) // copied out before Write returns: the buffer may be reused
+	}
+	if err := resource.Encode(v, write); err != nil {
 		// Only values this server built reach here; failing to encode them is a bug.
 		status = http.StatusInternalServerError
-		data, _ = resource.Marshal(errorBody{Schemas: []string{resource.ErrorSchema}, Status: "500", Detail: "internal error"})
+		_ = resource.Encode(errorBody{Schemas: []string{resource.ErrorSchema}, Status: "500", Detail: "internal error"}, write)
 	}
-	h := w.Header()
-	h.Set("Content-Type", ContentType)
-	h.Set("Content-Length", strconv.Itoa(len(data)))
-	w.WriteHeader(status)
-	_, _ = w.Write(data)
 }
 
 // writeError answers with the SCIM error body of err. Errors that are not SCIM errors are

@@ -29,7 +29,7 @@ func (s *Server) getUser(w http.ResponseWriter, r *http.Request, t tenant.Tenant
 	if err != nil {
 		return err
 	}
-	return s.writeResource(w, r, http.StatusOK, out.Meta, out, p)
+	return s.writeResource(w, r, http.StatusOK, out.Meta(), out, p)
 }
 
 func (s *Server) createUser(w http.ResponseWriter, r *http.Request, t tenant.Tenant) error {
@@ -117,7 +117,7 @@ func (s *Server) writeUser(w http.ResponseWriter, r *http.Request, t tenant.Tena
 	if err != nil {
 		return err
 	}
-	return s.writeResource(w, r, status, out.Meta, out, p)
+	return s.writeResource(w, r, status, out.Meta(), out, p)
 }
 
 // userResource builds the SCIM representation of u, with the groups it belongs to.

@@ -1,7 +1,9 @@
 package resource
 
 import (
+	"bytes"
 	"fmt"
+	"strconv"
 	"time"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -121,6 +123,53 @@ type appJSON struct {
 	ExternalID string `json:"externalId,omitempty"`
 	Message    string `json:"message,omitempty"`
 	LastSync   string `json:"lastSync,omitempty"`
+}
+
+// writeMeta writes the meta attribute metaFor builds, formatting times and version into the
+// buffer rather than into strings.
+func writeMeta(buf *bytes.Buffer, resourceType string, obj metav1.Object, location string, version Version, modified time.Time) {
+	o := openObject(buf)
+	o.str("resourceType", resourceType)
+	o.key("created")
+	writeTime(buf, obj.GetCreationTimestamp().Time)
+	o.key("lastModified")
+	writeTime(buf, latest(LastModified(obj), modified))
+	o.str("location", location)
+	if version.Members == "" {
+		o.key("version")
+		buf.WriteString(`"W/\"`)
+		buf.Write(strconv.AppendInt(buf.AvailableBuffer(), version.Generation, 10))
+		buf.WriteString(`\""`)
+	} else {
+		o.str("version", version.ETag())
+	}
+	o.close()
+}
+
+// writeTime writes t as formatTime does, quoted: RFC 3339 needs no escaping.
+func writeTime(buf *bytes.Buffer, t time.Time) {
+	buf.WriteByte('"')
+	buf.Write(t.UTC().AppendFormat(buf.AvailableBuffer(), time.RFC3339))
+	buf.WriteByte('"')
+}
+
+// writeProvisioning writes what provisioning reports of apps, which must not be empty.
+func writeProvisioning(buf *bytes.Buffer, apps []scimv1.AppProvisioningStatus) {
+	o := openObject(buf)
+	o.array("apps", len(apps), func(i int) {
+		a := &apps[i]
+		v := openObject(buf)
+		v.str("name", a.Name)
+		v.str("state", string(a.State))
+		v.optStr("externalId", a.ExternalID)
+		v.optStr("message", a.Message)
+		if a.LastSyncTime != nil {
+			v.key("lastSync")
+			writeTime(buf, a.LastSyncTime.Time)
+		}
+		v.close()
+	})
+	o.close()
 }
 
 // provisioning reports status.apps, or nil when no app receives the resource.
