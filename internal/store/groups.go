@@ -11,16 +11,17 @@ import (
 	"github.com/scim-operator/scim-operator/internal/scimerr"
 )
 
-// Group returns the group with the given id in namespace ns.
+// Group returns the group with the given id in namespace ns. Like User, it comes from the
+// ordered listing, shared: it must not be modified.
 func (s *Store) Group(ctx context.Context, ns, id string) (*scimv1.ScimGroup, error) {
-	var g scimv1.ScimGroup
-	if err := s.client.Get(ctx, types.NamespacedName{Namespace: ns, Name: id}, &g); err != nil {
-		return nil, fromAPI(err)
+	g, err := s.groups.Latest(ctx, ns, id)
+	if err != nil {
+		return nil, err
 	}
-	if !g.DeletionTimestamp.IsZero() {
+	if g == nil || !g.DeletionTimestamp.IsZero() {
 		return nil, scimerr.NotFound("resource not found")
 	}
-	return &g, nil
+	return g, nil
 }
 
 // Groups returns every group SCIM serves in namespace ns, oldest first. The objects are shared

@@ -131,12 +131,55 @@ func TestOrderIgnoresStaleVersions(t *testing.T) {
 	}
 }
 
+// TestOrderLatestIsTheNewestVersion: a read by id (Store.User, Store.Group) sees this
+// replica's own write before the informer reports it, a deleting or duplicate object too
+// (GET by id serves duplicates; User refuses deleting ones), and nothing after a delete.
+func TestOrderLatestIsTheNewestVersion(t *testing.T) {
+	o := syncedOrder()
+	ctx := context.Background()
+	latest := func(ns, name string) string {
+		t.Helper()
+		u, err := o.Latest(ctx, ns, name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if u == nil {
+			return "none"
+		}
+		return u.ResourceVersion
+	}
+	if got := latest("a", "u"); got != "none" {
+		t.Fatalf("unknown user: %s", got)
+	}
+	o.put(orderUser("a", "u", 1, 10)) // own write
+	o.put(orderUser("a", "u", 1, 9))  // the informer, late
+	if got := latest("a", "u"); got != "10" {
+		t.Fatalf("latest = version %s, want 10", got)
+	}
+	dup := orderUser("a", "u", 1, 11)
+	dup.Status.Conditions = []metav1.Condition{{Type: scimv1.ConditionReady, Status: metav1.ConditionFalse, Reason: scimv1.ReasonDuplicate}}
+	o.put(dup)
+	if got := latest("a", "u"); got != "11" {
+		t.Fatalf("a duplicate is not found by id: %s", got)
+	}
+	if got := latest("b", "u"); got != "none" {
+		t.Fatalf("found in another tenant: %s", got)
+	}
+	o.deleted(orderUser("a", "u", 1, 11))
+	if got := latest("a", "u"); got != "none" {
+		t.Fatalf("after this replica deleted it: %s", got)
+	}
+}
+
 func TestOrderReadWaitsForSync(t *testing.T) {
 	o := newOrder[scimv1.ScimUser]()
 	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
 	defer cancel()
 	if _, err := o.All(ctx, "a"); err == nil {
 		t.Fatal("a read before the informer synced answered; want 503")
+	}
+	if _, err := o.Latest(ctx, "a", "u"); err == nil {
+		t.Fatal("a read by id before the informer synced answered; want 503")
 	}
 }
 

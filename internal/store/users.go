@@ -20,16 +20,18 @@ import (
 // PasswordKey is the key of the password in a user's password Secret.
 const PasswordKey = "password"
 
-// User returns the user with the given id (its object name) in namespace ns.
+// User returns the user with the given id (its object name) in namespace ns, from the
+// ordered listing (as fresh as the cache, and this replica's own writes included). The object
+// is shared and must not be modified: a GET copies nothing (update re-reads what it writes).
 func (s *Store) User(ctx context.Context, ns, id string) (*scimv1.ScimUser, error) {
-	var u scimv1.ScimUser
-	if err := s.client.Get(ctx, types.NamespacedName{Namespace: ns, Name: id}, &u); err != nil {
-		return nil, fromAPI(err)
+	u, err := s.users.Latest(ctx, ns, id)
+	if err != nil {
+		return nil, err
 	}
-	if !u.DeletionTimestamp.IsZero() {
+	if u == nil || !u.DeletionTimestamp.IsZero() {
 		return nil, scimerr.NotFound("resource not found")
 	}
-	return &u, nil
+	return u, nil
 }
 
 // Users returns every user SCIM serves in namespace ns, oldest first. The objects are shared

@@ -25,7 +25,8 @@ func setupSettingsIndexes(ctx context.Context, indexer FieldIndexer) error {
 // cache: read only.
 func (a *Authenticator) Settings(ctx context.Context, ns string) (*scimv1.ScimTenantSpec, error) {
 	var list scimv1.ScimTenantList
-	if err := a.reader.List(ctx, &list, client.InNamespace(ns), client.UnsafeDisableDeepCopy); err != nil {
+	// No read-your-writes wait (a per-request cost): the operator never writes ScimTenants.
+	if err := a.reader.List(ctx, &list, client.InNamespace(ns), client.UnsafeDisableDeepCopy, client.DisableReadYourWritesConsistency); err != nil {
 		return nil, err
 	}
 	if len(list.Items) == 0 {
@@ -44,6 +45,6 @@ func (a *Authenticator) Settings(ctx context.Context, ns string) (*scimv1.ScimTe
 // tenantsTrusting lists the ScimTenants, in any namespace, that trust tokens of issuer.
 func (a *Authenticator) tenantsTrusting(ctx context.Context, issuer string) ([]scimv1.ScimTenant, error) {
 	var list scimv1.ScimTenantList
-	err := a.reader.List(ctx, &list, client.MatchingFields{indexJWTIssuer: issuer}, client.UnsafeDisableDeepCopy)
+	err := a.reader.List(ctx, &list, client.MatchingFields{indexJWTIssuer: issuer}, client.UnsafeDisableDeepCopy, client.DisableReadYourWritesConsistency)
 	return list.Items, err
 }
