@@ -37,7 +37,8 @@ type Authenticator struct {
 	idp *idptoken.Verifier
 }
 
-// NewAuthenticator returns an authenticator reading through reader (the cache).
+// NewAuthenticator returns an authenticator reading through reader (the cache). The options
+// that turn off read-your-writes waits below are for a caching client; the cache ignores them.
 func NewAuthenticator(reader client.Reader, tokens AccessTokens, idp *idptoken.Verifier) *Authenticator {
 	return &Authenticator{reader: reader, tokens: tokens, idp: idp}
 }
