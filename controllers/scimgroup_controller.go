@@ -3,6 +3,7 @@ package controllers
 import (
 	"context"
 	"slices"
+	"time"
 
 	apiequality "k8s.io/apimachinery/pkg/api/equality"
 	"k8s.io/apimachinery/pkg/api/meta"
@@ -144,10 +145,18 @@ func (r *ScimGroupReconciler) groupsSharingDisplayName(ctx context.Context, obj 
 	return requestsForOthers(groups, obj)
 }
 
-// membersChanged queues each group whose members change, from the start of the controller.
+// memberChangeBatch is how long a group's member changes gather before it is reconciled:
+// an identity provider sends one PATCH per member, and each reconcile writes memberCount.
+// Batched, 300 one-member PATCHes a second on a group cost a few status writes a second, not
+// over a hundred (docs/architecture.md, "Group membership").
+const memberChangeBatch = 500 * time.Millisecond
+
+// membersChanged queues each group whose members change, from the start of the controller,
+// memberChangeBatch later: changes meanwhile join that reconcile (the queue keeps a waiting
+// item's earliest time).
 func (r *ScimGroupReconciler) membersChanged(_ context.Context, queue workqueue.TypedRateLimitingInterface[reconcile.Request]) error {
 	r.Store.OnMembersChanged(func(c store.MembersChanged) {
-		queue.Add(reconcile.Request{NamespacedName: types.NamespacedName{Namespace: c.Namespace, Name: c.Group}})
+		queue.AddAfter(reconcile.Request{NamespacedName: types.NamespacedName{Namespace: c.Namespace, Name: c.Group}}, memberChangeBatch)
 	})
 	return nil
 }
