@@ -21,14 +21,19 @@ type errorBody struct {
 
 // writeJSON encodes v once, into the response.
 func writeJSON(w http.ResponseWriter, status int, v any) {
-	write := func(data []byte) {
+	written := false
+	write := func(data []byte) error {
+		written = true
 		h := w.Header()
 		h.Set("Content-Type", ContentType)
 		h.Set("Content-Length", strconv.Itoa(len(data)))
 		w.WriteHeader(status)
-		_, _ = w.Write(data) // copied out before Write returns: the buffer may be reused
+		// A Write that returns nil has copied or sent data; one that fails (the client went
+		// away) keeps the buffer out of the pool.
+		_, err := w.Write(data)
+		return err
 	}
-	if err := resource.Encode(v, write); err != nil {
+	if err := resource.Encode(v, write); err != nil && !written {
 		// Only values this server built reach here; failing to encode them is a bug.
 		status = http.StatusInternalServerError
 		_ = resource.Encode(errorBody{Schemas: []string{resource.ErrorSchema}, Status: "500", Detail: "internal error"}, write)

@@ -27,20 +27,27 @@ func Marshal(v any) ([]byte, error) {
 // Encode encodes v as Marshal does, into a buffer kept for the next call, and hands the bytes
 // to use, which must not keep them. Responses are encoded this way: a page of 100 users is
 // about 75 KB, which allocated afresh per page was most of a list page's garbage.
-func Encode(v any, use func(data []byte)) error {
+//
+// When use fails, the buffer is not reused: an HTTP/2 server may still hold the bytes of a
+// write that failed because its stream or connection closed, and they must not become
+// another response's.
+func Encode(v any, use func(data []byte) error) error {
 	e := encoders.Get().(*encoder)
 	e.buf.Reset()
 	if s, ok := v.(selfEncoding); ok {
 		e.buf.Grow(s.encodedSize())
 	}
-	err := e.value(v)
-	if err == nil {
-		use(e.buf.Bytes())
+	if err := e.value(v); err != nil {
+		encoders.Put(e)
+		return err
+	}
+	if err := use(e.buf.Bytes()); err != nil {
+		return err
 	}
 	if e.buf.Cap() <= maxPooledBuffer {
 		encoders.Put(e)
 	}
-	return err
+	return nil
 }
 
 // encoders are the encoders Encode reuses.
