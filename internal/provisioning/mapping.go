@@ -26,7 +26,7 @@ func (noLocations) GroupLocation(string) string { return "" }
 
 // connectorUser is what an app's connector receives of u: the common fields, the app's
 // attribute mapping evaluated on u's SCIM document, and the password when u has one.
-func (p *Provisioner) connectorUser(ctx context.Context, u *scimv1.ScimUser, app *scimv1.ScimApp) (connectors.User, error) {
+func (p *Provisioner) connectorUser(ctx context.Context, u *scimv1.ScimUser, app *scimv1.ScimApp, withPassword bool) (connectors.User, error) {
 	s := &u.Spec
 	out := connectors.User{
 		ID: u.Name, UserName: s.UserName, ExternalID: s.ExternalID,
@@ -47,7 +47,7 @@ func (p *Provisioner) connectorUser(ctx context.Context, u *scimv1.ScimUser, app
 		}
 		out.Attributes = attrs
 	}
-	if ref := s.PasswordSecretRef; ref != nil {
+	if ref := s.PasswordSecretRef; ref != nil && withPassword {
 		var secret corev1.Secret
 		err := p.Reader.Get(ctx, types.NamespacedName{Namespace: u.Namespace, Name: ref.Name}, &secret)
 		switch {
