@@ -5,7 +5,9 @@ import (
 	"net/http"
 	"testing"
 
+	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -170,6 +172,12 @@ func testLifecycle(t *testing.T, app downstream) {
 	})
 
 	step(t, "deleting the user deletes the account", func(t *testing.T) {
+		// The SCIM DELETE removes the password Secret right after the user; a deprovisioning
+		// that runs after that must not wait for it. Removing it first makes that order certain.
+		secret := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "scimuser-" + id + "-password"}}
+		if err := k8s.Delete(t.Context(), secret); err != nil {
+			t.Fatalf("deleting the user's password Secret: %v", err)
+		}
 		call(t, token, http.MethodDelete, "/Users/"+id, nil).Expect(t, http.StatusNoContent)
 		call(t, token, http.MethodGet, "/Users/"+id, nil).Expect(t, http.StatusNotFound)
 		eventually(t, "the account to go", func() error {
