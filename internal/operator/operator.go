@@ -21,6 +21,7 @@ import (
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/config"
 	"sigs.k8s.io/controller-runtime/pkg/healthz"
 	"sigs.k8s.io/controller-runtime/pkg/manager"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
@@ -72,6 +73,12 @@ type Options struct {
 	// MembersPerShard sizes the shard count of big groups (store.Options); tests make it small
 	// to grow a group's shard count with a few hundred members.
 	MembersPerShard int
+	// LiveUniqueness is store.Options.LiveUniqueness; tests run a replica with it beside one
+	// without.
+	LiveUniqueness bool
+	// SharedProcess: another operator runs in this process (tests of two replicas), so the
+	// controllers' names repeat.
+	SharedProcess bool
 }
 
 // Operator is a configured manager with its SCIM listener open.
@@ -115,6 +122,7 @@ func New(ctx context.Context, cfg *rest.Config, opts Options, log logr.Logger) (
 		LeaderElection:          opts.LeaderElection,
 		LeaderElectionID:        "scim-operator.scim-operator.io",
 		LeaderElectionNamespace: opts.LeaderElectionNamespace,
+		Controller:              config.Controller{SkipNameValidation: ptr.To(opts.SharedProcess)},
 		Cache: cache.Options{
 			ByObject: map[client.Object]cache.ByObject{
 				// Only tenant credentials: the operator never caches the cluster's other Secrets.
@@ -145,7 +153,7 @@ func New(ctx context.Context, cfg *rest.Config, opts Options, log logr.Logger) (
 	if err != nil {
 		return nil, err
 	}
-	st, err := store.New(ctx, mgr.GetClient(), live, mgr.GetCache(), store.Options{MembersPerShard: opts.MembersPerShard})
+	st, err := store.New(ctx, mgr.GetClient(), live, mgr.GetCache(), store.Options{MembersPerShard: opts.MembersPerShard, LiveUniqueness: opts.LiveUniqueness})
 	if err != nil {
 		return nil, fmt.Errorf("ordering the store's listings: %w", err)
 	}

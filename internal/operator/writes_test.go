@@ -9,9 +9,13 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 
 	scimv1 "github.com/scim-operator/scim-operator/api/v1alpha1"
+	"github.com/scim-operator/scim-operator/internal/operator"
+	"github.com/scim-operator/scim-operator/internal/operatortest"
+	"github.com/scim-operator/scim-operator/internal/scimtest"
 )
 
 func TestReplaceUser(t *testing.T) {
@@ -230,24 +234,65 @@ func TestSchemasListTheExtensionsInUseInTheTenant(t *testing.T) {
 
 // TestRenameAndCreateOfOneUserNameNeverBothSucceed races a PUT that renames a user onto a
 // userName against a POST of that userName. A POST names its user after the userName (no
-// claim), a rename claims it; each looks for the other after writing, so at most one wins.
+// claim), a rename claims it; each looks for the other after writing (keepsUserName), so at
+// most one wins, and a refused rename leaves the user as it was. Without the rename's check
+// it fails most runs, without the create's nearly every run.
 func TestRenameAndCreateOfOneUserNameNeverBothSucceed(t *testing.T) {
 	ns, token := newTenant(t)
-	for i := range 15 {
+	raceRenameAndCreate(t, ns, token, 40, func(int) (string, string) { return scimURL, scimURL })
+}
+
+// TestTwoReplicasNeverGiveOneUserNameTwice runs a second operator beside the suite's, as two
+// replicas of the Deployment serve one tenant, and races renames on one against creates on
+// the other, both ways round. The second replica also reads claims live (LiveUniqueness, the
+// protocol of a replica whose informers are not known to apply writes in order), so the two
+// protocols are proven together.
+func TestTwoReplicasNeverGiveOneUserNameTwice(t *testing.T) {
+	ns, token := newTenant(t)
+	second, stop, err := operatortest.Start(cfg, operator.Options{LiveUniqueness: true, SharedProcess: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := stop(); err != nil {
+			t.Errorf("second replica stopped with: %v", err)
+		}
+	})
+	replicas := []string{scimURL, second.SCIMURL()}
+	raceRenameAndCreate(t, ns, token, 40, func(round int) (string, string) {
+		return replicas[round%2], replicas[(round+1)%2]
+	})
+}
+
+// raceRenameAndCreate runs rounds of a rename onto a userName (a PUT to the server at the
+// first URL of replicas(round)) racing a create of it (a POST to the second), and fails when
+// both succeed, when two users end up with the userName, or when a refused rename changed
+// the user.
+func raceRenameAndCreate(t *testing.T, ns, token string, rounds int, replicas func(round int) (renameOn, createOn string)) {
+	t.Helper()
+	for i := range rounds {
+		renameOn, createOn := replicas(i)
 		target := fmt.Sprintf("contested-%d@example.com", i)
-		id := call(t, token, http.MethodPost, "/Users", map[string]any{"userName": fmt.Sprintf("renamed-%d@example.com", i)}).
+		before := fmt.Sprintf("renamed-%d@example.com", i)
+		id := scimtest.Call(t, renameOn, token, http.MethodPost, "/Users", map[string]any{"userName": before}).
 			Expect(t, http.StatusCreated).Body["id"].(string)
 		var wg sync.WaitGroup
 		var renamed, created int
 		wg.Go(func() {
-			renamed = call(t, token, http.MethodPut, "/Users/"+id, map[string]any{"userName": target}).Status
+			renamed = scimtest.Call(t, renameOn, token, http.MethodPut, "/Users/"+id, map[string]any{"userName": target}).Status
 		})
 		wg.Go(func() {
-			created = call(t, token, http.MethodPost, "/Users", map[string]any{"userName": strings.ToUpper(target)}).Status
+			created = scimtest.Call(t, createOn, token, http.MethodPost, "/Users", map[string]any{"userName": strings.ToUpper(target)}).Status
 		})
 		wg.Wait()
 		if renamed == http.StatusOK && created == http.StatusCreated {
 			t.Fatalf("round %d: both the rename and the create of %s succeeded", i, target)
+		}
+		if renamed != http.StatusOK {
+			got := scimtest.Call(t, renameOn, token, http.MethodGet, "/Users/"+id, nil).Expect(t, http.StatusOK).Body["userName"]
+			if got != before {
+				t.Fatalf("round %d: the refused rename (status %d) left userName %v, want %s", i, renamed, got, before)
+			}
 		}
 		var list scimv1.ScimUserList
 		if err := k8s.List(context.Background(), &list, clientInNamespace(ns)); err != nil {
@@ -261,6 +306,31 @@ func TestRenameAndCreateOfOneUserNameNeverBothSucceed(t *testing.T) {
 		}
 		if holders > 1 {
 			t.Fatalf("round %d: %d users hold %s", i, holders, target)
+		}
+	}
+}
+
+// TestRenameOntoAUserNameJustTakenLeavesTheUserAsItWas: kubectl (or another replica) gives
+// a userName to a new user just before a rename onto it reaches the operator, whose cache
+// may not show that user yet. The rename is refused, before its write or after it
+// (undoRename), and the user keeps its userName and the rest of what it had.
+func TestRenameOntoAUserNameJustTakenLeavesTheUserAsItWas(t *testing.T) {
+	ns, token := newTenant(t)
+	for i := range 20 {
+		before := map[string]any{"userName": fmt.Sprintf("stays-%d@example.com", i), "displayName": "Before"}
+		id := call(t, token, http.MethodPost, "/Users", before).Expect(t, http.StatusCreated).Body["id"].(string)
+		target := fmt.Sprintf("taken-%d@example.com", i)
+		elsewhere := &scimv1.ScimUser{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: fmt.Sprintf("elsewhere-%d", i)},
+			Spec: scimv1.ScimUserSpec{UserName: target}}
+		if err := k8s.Create(context.Background(), elsewhere); err != nil {
+			t.Fatal(err)
+		}
+		call(t, token, http.MethodPut, "/Users/"+id, map[string]any{"userName": target, "displayName": "After"}).
+			Expect(t, http.StatusConflict)
+		got := call(t, token, http.MethodGet, "/Users/"+id, nil).Expect(t, http.StatusOK).Body
+		if got["userName"] != before["userName"] || got["displayName"] != before["displayName"] {
+			t.Fatalf("round %d: after the refused rename the user has userName %v, displayName %v; want %v, %v",
+				i, got["userName"], got["displayName"], before["userName"], before["displayName"])
 		}
 	}
 }

@@ -58,12 +58,16 @@ func (s *Store) claimUnique(ctx context.Context, ns string, kind scimv1.ClaimKin
 func (s *Store) unheldInCache(ctx context.Context, ns string, kind scimv1.ClaimKind, value, id string) error {
 	var holders []string
 	if kind == scimv1.ClaimUserName {
-		users, err := s.UsersByIndex(ctx, ns, IndexUserName, FoldKey(value))
+		// The cache as it is, without waiting for this replica's writes: a user write checks
+		// again once the cache holds it (keepsUserName), this only saves the write.
+		users, err := s.usersNamed(ctx, ns, value)
 		if err != nil {
 			return err
 		}
-		for _, u := range users {
-			holders = append(holders, u.Name)
+		for i := range users {
+			if holdsUserName(&users[i], value) {
+				holders = append(holders, users[i].Name)
+			}
 		}
 	} else {
 		groups, err := s.GroupsByIndex(ctx, ns, IndexGroupDisplayName, FoldKey(value))

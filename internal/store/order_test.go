@@ -12,6 +12,7 @@ import (
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
+	toolscache "k8s.io/client-go/tools/cache"
 
 	scimv1 "github.com/scim-operator/scim-operator/api/v1alpha1"
 )
@@ -222,5 +223,67 @@ func TestOrderConcurrent(t *testing.T) {
 	readers.Wait()
 	if got, want := len(servedNames(t, o, "a")), writers*(perWriter-perWriter/3); got != want {
 		t.Fatalf("served %d users, want %d", got, want)
+	}
+}
+
+// handlerSource is an informer that hands its one event handler to the test.
+type handlerSource struct {
+	handler toolscache.ResourceEventHandler
+}
+
+func (s *handlerSource) AddEventHandler(h toolscache.ResourceEventHandler) (toolscache.ResourceEventHandlerRegistration, error) {
+	s.handler = h
+	return syncedRegistration{}, nil
+}
+
+type syncedRegistration struct {
+	toolscache.ResourceEventHandlerRegistration
+}
+
+func (syncedRegistration) HasSynced() bool { return true }
+
+// TestWaitDeliveredWaitsForTheInformer: the uniqueness check of a user write (keepsUserName)
+// waits until the informer has delivered the write's version in its namespace. This
+// replica's own write, recorded in the listing as it returns, does not count, nor do another
+// namespace's events or older ones; a deletion's version does.
+func TestWaitDeliveredWaitsForTheInformer(t *testing.T) {
+	o := newOrder[scimv1.ScimUser]()
+	src := &handlerSource{}
+	if err := o.watch(src); err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	o.put(orderUser("a", "u", 1, 10)) // this replica's write (recordingWrites)
+	waited := make(chan error, 1)
+	go func() { waited <- o.WaitDelivered(ctx, "a", 10) }()
+	src.handler.OnAdd(orderUser("b", "x", 1, 11), false)
+	src.handler.OnUpdate(nil, orderUser("a", "v", 1, 9))
+	select {
+	case err := <-waited:
+		t.Fatalf("WaitDelivered returned (%v) before the informer delivered version 10 in namespace a", err)
+	case <-time.After(100 * time.Millisecond):
+	}
+	src.handler.OnAdd(orderUser("a", "u", 1, 10), false)
+	if err := <-waited; err != nil {
+		t.Fatal(err)
+	}
+
+	src.handler.OnDelete(orderUser("a", "v", 1, 12))
+	done, cancel := context.WithCancel(ctx)
+	cancel() // what is delivered already is answered without waiting
+	if err := o.WaitDelivered(done, "a", 12); err != nil {
+		t.Fatalf("version 12, delivered by a deletion: %v", err)
+	}
+	if err := o.WaitDelivered(done, "a", 13); err == nil {
+		t.Fatal("version 13 was never delivered, yet WaitDelivered returned without error")
+	}
+}
+
+// TestCacheAppliesWritesInOrder: with the client-go this module builds with, user creates
+// check uniqueness against the cache (keepsUserName). A client-go whose defaults change would
+// fall back to a live read per create, one API request more: this says so.
+func TestCacheAppliesWritesInOrder(t *testing.T) {
+	if !CacheAppliesWritesInOrder() {
+		t.Fatal("client-go's informers do not apply writes in order (InOrderInformers, AtomicFIFO): every user create reads its claim live")
 	}
 }

@@ -1,9 +1,11 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -82,10 +84,8 @@ func (s *Store) CreateUser(ctx context.Context, ns string, spec scimv1.ScimUserS
 	return u, fromAPI(err)
 }
 
-// createUserNamed writes user id and its password. When its name is its userName's own
-// (userObjectName), it then makes sure no claim on that userName is held by another user: a
-// claim is made before its holder checks for this object (claimUnique), and this object
-// before this check, so of two such writers at least one sees the other and backs off.
+// createUserNamed writes user id and its password, once keepsUserName has made sure that no
+// other user got the userName first.
 func (s *Store) createUserNamed(ctx context.Context, ns, id string, spec scimv1.ScimUserSpec, password *string) (*scimv1.ScimUser, error) {
 	u := &scimv1.ScimUser{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: id}, Spec: spec}
 	if password != nil {
@@ -94,10 +94,7 @@ func (s *Store) createUserNamed(ctx context.Context, ns, id string, spec scimv1.
 	if err := s.client.Create(ctx, u); err != nil {
 		return nil, err
 	}
-	var err error
-	if id == userObjectName(ns, spec.UserName) {
-		err = s.claimedByOther(ctx, ns, spec.UserName, id)
-	}
+	err := s.keepsUserName(ctx, u)
 	if err == nil && password != nil {
 		err = s.writePassword(ctx, u, *password)
 	}
@@ -108,6 +105,49 @@ func (s *Store) createUserNamed(ctx context.Context, ns, id string, spec scimv1.
 		return nil, err
 	}
 	return u, nil
+}
+
+// keepsUserName is the last step of every write that gives user u its userName (a create, a
+// rename): it refuses the userName when another user holds it, as the cache shows it once the
+// cache holds u's write. The informer applies a namespace's users in the order the API server
+// wrote them (WaitDelivered), so of two writes that give one userName to two users, the later
+// one's check sees the earlier: at least one of two racing writers backs off, and it costs no
+// API request. docs/architecture.md, "Uniqueness".
+//
+// With liveUniqueness, a user named after its userName also reads that userName's claim from
+// the API server, as the rename that holds the claim read this user's name after making it
+// (claimUnique): Dekker's order through the API server, which holds whatever the cache does.
+func (s *Store) keepsUserName(ctx context.Context, u *scimv1.ScimUser) error {
+	if s.liveUniqueness && u.Name == userObjectName(u.Namespace, u.Spec.UserName) {
+		if err := s.claimedByOther(ctx, u.Namespace, u.Spec.UserName, u.Name); err != nil {
+			return err
+		}
+	}
+	ctx, cancel := context.WithTimeout(ctx, cacheWait)
+	defer cancel()
+	if err := s.users.WaitDelivered(ctx, u.Namespace, resourceVersion(u)); err != nil {
+		return fromAPI(err)
+	}
+	holders, err := s.usersNamed(ctx, u.Namespace, u.Spec.UserName)
+	if err != nil {
+		return err
+	}
+	for i := range holders {
+		if other := &holders[i]; other.Name != u.Name && holdsUserName(other, u.Spec.UserName) {
+			return scimerr.Uniqueness("userName is already taken in this tenant")
+		}
+	}
+	return nil
+}
+
+// usersNamed returns the users of namespace ns whose userName is userName ignoring case,
+// served or not, from the cache as it is (without waiting for this replica's writes). The
+// objects are shared with the cache and must not be modified.
+func (s *Store) usersNamed(ctx context.Context, ns, userName string) ([]scimv1.ScimUser, error) {
+	var list scimv1.ScimUserList
+	err := s.client.List(ctx, &list, client.InNamespace(ns), client.MatchingFields{IndexUserName: FoldKey(userName)},
+		readOnly, client.DisableReadYourWritesConsistency)
+	return list.Items, fromAPI(err)
 }
 
 // claimedByOther refuses userName when a claim on it is held by a user other than id.
@@ -169,10 +209,11 @@ func (s *Store) ReplaceUser(ctx context.Context, ns, id string, spec scimv1.Scim
 		return nil, err
 	}
 	var u scimv1.ScimUser
+	key := types.NamespacedName{Namespace: ns, Name: id}
 	err = s.renaming(ctx, ns, scimv1.ClaimUserName, current.Spec.UserName, spec.UserName, id, func() (string, error) {
-		var previous string
-		err := s.update(ctx, types.NamespacedName{Namespace: ns, Name: id}, &u, check, func() error {
-			previous = u.Spec.UserName
+		var previous scimv1.ScimUserSpec
+		err := s.update(ctx, key, &u, check, func() error {
+			previous = *u.Spec.DeepCopy()
 			ref := u.Spec.PasswordSecretRef
 			u.Spec = spec
 			u.Spec.PasswordSecretRef = ref
@@ -181,7 +222,12 @@ func (s *Store) ReplaceUser(ctx context.Context, ns, id string, spec scimv1.Scim
 			}
 			return nil
 		})
-		return previous, err
+		if err == nil && FoldKey(previous.UserName) != FoldKey(spec.UserName) {
+			if err = s.keepsUserName(ctx, &u); err != nil {
+				err = cmp.Or(s.undoRename(ctx, key, &u, previous), err)
+			}
+		}
+		return previous.UserName, err
 	})
 	if err != nil {
 		return nil, err
@@ -196,6 +242,33 @@ func (s *Store) ReplaceUser(ctx context.Context, ns, id string, spec scimv1.Scim
 	}
 	return &u, nil
 }
+
+// undoRename gives back the userName of a rename that keepsUserName refused (renamed is the
+// user as the rename wrote it): the spec before the rename when the user has not changed
+// since, only the userName when someone else changed it in between, nothing when the
+// userName changed again. An error means the rename may still be in place.
+func (s *Store) undoRename(ctx context.Context, key types.NamespacedName, renamed *scimv1.ScimUser, previous scimv1.ScimUserSpec) error {
+	written, taken := renamed.Generation, renamed.Spec.UserName
+	var u scimv1.ScimUser
+	err := s.update(context.WithoutCancel(ctx), key, &u, nil, func() error {
+		switch {
+		case u.Generation == written: // the spec is the rename's (status writes keep the generation)
+			u.Spec = previous
+		case u.Spec.UserName == taken:
+			u.Spec.UserName = previous.UserName
+		default:
+			return errUnchanged
+		}
+		return nil
+	})
+	if errors.Is(err, errUnchanged) {
+		return nil
+	}
+	return err
+}
+
+// errUnchanged stops an update that has nothing to write.
+var errUnchanged = errors.New("nothing to change")
 
 // PasswordChangedAnnotation records when a user's password last changed: the password lives
 // in a Secret the operator does not watch, and this change to the user is what tells the
