@@ -7,15 +7,18 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	scimv1 "github.com/scim-operator/scim-operator/api/v1alpha1"
 	"github.com/scim-operator/scim-operator/internal/operator"
 	"github.com/scim-operator/scim-operator/internal/operatortest"
 	"github.com/scim-operator/scim-operator/internal/scimtest"
+	"github.com/scim-operator/scim-operator/internal/store"
 )
 
 func TestReplaceUser(t *testing.T) {
@@ -234,9 +237,9 @@ func TestSchemasListTheExtensionsInUseInTheTenant(t *testing.T) {
 
 // TestRenameAndCreateOfOneUserNameNeverBothSucceed races a PUT that renames a user onto a
 // userName against a POST of that userName. A POST names its user after the userName (no
-// claim), a rename claims it; each looks for the other after writing (keepsUserName), so at
-// most one wins, and a refused rename leaves the user as it was. Without the rename's check
-// it fails most runs, without the create's nearly every run.
+// claim); a rename claims it and marks its user before renaming (announceRename). Each checks
+// the cache once it holds its own write, so at most one wins, and a refused rename leaves the
+// user as it was.
 func TestRenameAndCreateOfOneUserNameNeverBothSucceed(t *testing.T) {
 	ns, token := newTenant(t)
 	raceRenameAndCreate(t, ns, token, 40, func(int) (string, string) { return scimURL, scimURL })
@@ -312,8 +315,9 @@ func raceRenameAndCreate(t *testing.T, ns, token string, rounds int, replicas fu
 
 // TestRenameOntoAUserNameJustTakenLeavesTheUserAsItWas: kubectl (or another replica) gives
 // a userName to a new user just before a rename onto it reaches the operator, whose cache
-// may not show that user yet. The rename is refused, before its write or after it
-// (undoRename), and the user keeps its userName and the rest of what it had.
+// may not show that user yet. The rename is refused, by the cache or after it marked the user
+// (announceRename: the check waits for the cache to hold the mark, and so that user), and
+// the user keeps its userName and the rest of what it had.
 func TestRenameOntoAUserNameJustTakenLeavesTheUserAsItWas(t *testing.T) {
 	ns, token := newTenant(t)
 	for i := range 20 {
@@ -332,6 +336,45 @@ func TestRenameOntoAUserNameJustTakenLeavesTheUserAsItWas(t *testing.T) {
 			t.Fatalf("round %d: after the refused rename the user has userName %v, displayName %v; want %v, %v",
 				i, got["userName"], got["displayName"], before["userName"], before["displayName"])
 		}
+	}
+}
+
+// TestAnnouncedRenameHoldsTheUserName: a rename marks its user before it writes the new
+// userName (store.RenamingAnnotation, "<time> <userName>"). While the mark is young a create of
+// that userName is refused, even one that reaches the operator right after the mark was
+// written (the create's check waits for the cache to hold the create, and so the mark); a
+// mark left by a rename that never finished stops counting after 30 s, and the user's next
+// change removes it.
+func TestAnnouncedRenameHoldsTheUserName(t *testing.T) {
+	ns, token := newTenant(t)
+	id := call(t, token, http.MethodPost, "/Users", map[string]any{"userName": "announcer@example.com"}).
+		Expect(t, http.StatusCreated).Body["id"].(string)
+	mark := func(age time.Duration, userName string) {
+		t.Helper()
+		var u scimv1.ScimUser
+		if err := k8s.Get(context.Background(), types.NamespacedName{Namespace: ns, Name: id}, &u); err != nil {
+			t.Fatal(err)
+		}
+		before := u.DeepCopy()
+		metav1.SetMetaDataAnnotation(&u.ObjectMeta, store.RenamingAnnotation,
+			time.Now().Add(-age).UTC().Format(time.RFC3339Nano)+" "+userName)
+		if err := k8s.Patch(context.Background(), &u, client.MergeFrom(before)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	mark(0, "Announced@example.com")
+	call(t, token, http.MethodPost, "/Users", map[string]any{"userName": "announced@EXAMPLE.com"}).Expect(t, http.StatusConflict)
+	mark(time.Minute, "announced@example.com")
+	call(t, token, http.MethodPost, "/Users", map[string]any{"userName": "announced@example.com"}).Expect(t, http.StatusCreated)
+
+	mark(time.Minute, "elsewhere@example.com")
+	call(t, token, http.MethodPut, "/Users/"+id, map[string]any{"userName": "announcer@example.com", "displayName": "A"}).Expect(t, http.StatusOK)
+	var u scimv1.ScimUser
+	if err := k8s.Get(context.Background(), types.NamespacedName{Namespace: ns, Name: id}, &u); err != nil {
+		t.Fatal(err)
+	}
+	if m, ok := u.Annotations[store.RenamingAnnotation]; ok {
+		t.Errorf("the mark %q outlived the user's next change", m)
 	}
 }
 

@@ -58,9 +58,10 @@ func (s *Store) claimUnique(ctx context.Context, ns string, kind scimv1.ClaimKin
 func (s *Store) unheldInCache(ctx context.Context, ns string, kind scimv1.ClaimKind, value, id string) error {
 	var holders []string
 	if kind == scimv1.ClaimUserName {
-		// The cache as it is, without waiting for this replica's writes: a user write checks
-		// again once the cache holds it (keepsUserName), this only saves the write.
-		users, err := s.usersNamed(ctx, ns, value)
+		// The cache as it is, without waiting for this replica's writes: a user's create or
+		// rename checks again once the cache holds its write (userNameFree); this only saves
+		// the write.
+		users, err := s.usersNamed(ctx, ns, IndexUserName, value)
 		if err != nil {
 			return err
 		}

@@ -1,11 +1,11 @@
 package store
 
 import (
-	"cmp"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
+	"strings"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -107,12 +107,13 @@ func (s *Store) createUserNamed(ctx context.Context, ns, id string, spec scimv1.
 	return u, nil
 }
 
-// keepsUserName is the last step of every write that gives user u its userName (a create, a
-// rename): it refuses the userName when another user holds it, as the cache shows it once the
-// cache holds u's write. The informer applies a namespace's users in the order the API server
-// wrote them (WaitDelivered), so of two writes that give one userName to two users, the later
-// one's check sees the earlier: at least one of two racing writers backs off, and it costs no
-// API request. docs/architecture.md, "Uniqueness".
+// keepsUserName is the last step of a user's create: it refuses the userName when another
+// user has it or a rename is about to give it (userNameFree), as the cache shows them once
+// the cache holds the create. The informer applies a namespace's users in the order the API
+// server wrote them (WaitDelivered), and a rename marks its user before it renames
+// (announceRename), so of a create and a rename, or two creates, that give one userName to
+// two users, the later write's check sees the earlier: at least one backs off, and it costs
+// no API request. docs/architecture.md, "Uniqueness".
 //
 // With liveUniqueness, a user named after its userName also reads that userName's claim from
 // the API server, as the rename that holds the claim read this user's name after making it
@@ -123,29 +124,48 @@ func (s *Store) keepsUserName(ctx context.Context, u *scimv1.ScimUser) error {
 			return err
 		}
 	}
+	return s.userNameFree(ctx, u, u.Spec.UserName)
+}
+
+// userNameFree refuses userName for user u, just written, when another user has it or a rename
+// announced on another user is about to give it (RenamingAnnotation), as the cache shows them
+// once it holds u's write.
+func (s *Store) userNameFree(ctx context.Context, u *scimv1.ScimUser, userName string) error {
 	ctx, cancel := context.WithTimeout(ctx, cacheWait)
 	defer cancel()
 	if err := s.users.WaitDelivered(ctx, u.Namespace, resourceVersion(u)); err != nil {
 		return fromAPI(err)
 	}
-	holders, err := s.usersNamed(ctx, u.Namespace, u.Spec.UserName)
+	holders, err := s.usersNamed(ctx, u.Namespace, IndexUserName, userName)
 	if err != nil {
 		return err
 	}
 	for i := range holders {
-		if other := &holders[i]; other.Name != u.Name && holdsUserName(other, u.Spec.UserName) {
+		if other := &holders[i]; other.Name != u.Name && holdsUserName(other, userName) {
+			return scimerr.Uniqueness("userName is already taken in this tenant")
+		}
+	}
+	renamers, err := s.usersNamed(ctx, u.Namespace, IndexUserNameRenamingTo, userName)
+	if err != nil {
+		return err
+	}
+	now := time.Now()
+	for i := range renamers {
+		other := &renamers[i]
+		if to, ok := renamingTo(other, now); ok && other.Name != u.Name && other.DeletionTimestamp.IsZero() && to == FoldKey(userName) {
 			return scimerr.Uniqueness("userName is already taken in this tenant")
 		}
 	}
 	return nil
 }
 
-// usersNamed returns the users of namespace ns whose userName is userName ignoring case,
-// served or not, from the cache as it is (without waiting for this replica's writes). The
-// objects are shared with the cache and must not be modified.
-func (s *Store) usersNamed(ctx context.Context, ns, userName string) ([]scimv1.ScimUser, error) {
+// usersNamed returns the users of namespace ns that index (IndexUserName or
+// IndexUserNameRenamingTo) files under userName ignoring case, served or not, from the cache
+// as it is (without waiting for this replica's writes). The objects are shared with the cache
+// and must not be modified.
+func (s *Store) usersNamed(ctx context.Context, ns, index, userName string) ([]scimv1.ScimUser, error) {
 	var list scimv1.ScimUserList
-	err := s.client.List(ctx, &list, client.InNamespace(ns), client.MatchingFields{IndexUserName: FoldKey(userName)},
+	err := s.client.List(ctx, &list, client.InNamespace(ns), client.MatchingFields{index: FoldKey(userName)},
 		readOnly, client.DisableReadYourWritesConsistency)
 	return list.Items, fromAPI(err)
 }
@@ -211,9 +231,20 @@ func (s *Store) ReplaceUser(ctx context.Context, ns, id string, spec scimv1.Scim
 	var u scimv1.ScimUser
 	key := types.NamespacedName{Namespace: ns, Name: id}
 	err = s.renaming(ctx, ns, scimv1.ClaimUserName, current.Spec.UserName, spec.UserName, id, func() (string, error) {
-		var previous scimv1.ScimUserSpec
+		var mark string
+		if FoldKey(current.Spec.UserName) != FoldKey(spec.UserName) {
+			var err error
+			if mark, err = s.announceRename(ctx, key, spec.UserName); err != nil {
+				return "", err
+			}
+		}
+		var previous string
 		err := s.update(ctx, key, &u, check, func() error {
-			previous = *u.Spec.DeepCopy()
+			if err := renameAnnounced(&u, spec.UserName, mark); err != nil {
+				return err
+			}
+			previous = u.Spec.UserName
+			delete(u.Annotations, RenamingAnnotation) // this rename's mark, or one left behind
 			ref := u.Spec.PasswordSecretRef
 			u.Spec = spec
 			u.Spec.PasswordSecretRef = ref
@@ -222,12 +253,10 @@ func (s *Store) ReplaceUser(ctx context.Context, ns, id string, spec scimv1.Scim
 			}
 			return nil
 		})
-		if err == nil && FoldKey(previous.UserName) != FoldKey(spec.UserName) {
-			if err = s.keepsUserName(ctx, &u); err != nil {
-				err = cmp.Or(s.undoRename(ctx, key, &u, previous), err)
-			}
+		if err != nil && mark != "" {
+			s.withdrawRename(ctx, key, mark)
 		}
-		return previous.UserName, err
+		return previous, err
 	})
 	if err != nil {
 		return nil, err
@@ -243,32 +272,91 @@ func (s *Store) ReplaceUser(ctx context.Context, ns, id string, spec scimv1.Scim
 	return &u, nil
 }
 
-// undoRename gives back the userName of a rename that keepsUserName refused (renamed is the
-// user as the rename wrote it): the spec before the rename when the user has not changed
-// since, only the userName when someone else changed it in between, nothing when the
-// userName changed again. An error means the rename may still be in place.
-func (s *Store) undoRename(ctx context.Context, key types.NamespacedName, renamed *scimv1.ScimUser, previous scimv1.ScimUserSpec) error {
-	written, taken := renamed.Generation, renamed.Spec.UserName
+// RenamingAnnotation marks a user that a rename is about to give another userName:
+// "<time> <userName>", written before the rename itself (announceRename). Until the rename is
+// written, or for renameMarkLife after the time if it never is, no other user may get that
+// userName (keepsUserName).
+const RenamingAnnotation = "scim.scim-operator.io/renaming-to"
+
+const (
+	// renameMarkLife is how long a rename's mark holds its userName.
+	renameMarkLife = 30 * time.Second
+	// renameMarkUse is how long the rename itself may use its mark: well within
+	// renameMarkLife, so that the clocks of two replicas may differ by the rest.
+	renameMarkUse = 10 * time.Second
+)
+
+// announceRename marks user key as about to take userName, and checks, once the cache holds
+// the mark, that no other user has or is about to take it. It is keepsUserName's order
+// argument from the rename's side: a create (or mark) of userName that the API server wrote
+// after this mark sees the mark, one written before is seen here. The user keeps its
+// userName until the rename is written, so a rename that is refused never showed. It returns
+// the mark, which the rename's write must find unchanged (renameAnnounced).
+func (s *Store) announceRename(ctx context.Context, key types.NamespacedName, userName string) (string, error) {
+	mark := time.Now().UTC().Format(time.RFC3339Nano) + " " + userName
 	var u scimv1.ScimUser
-	err := s.update(context.WithoutCancel(ctx), key, &u, nil, func() error {
-		switch {
-		case u.Generation == written: // the spec is the rename's (status writes keep the generation)
-			u.Spec = previous
-		case u.Spec.UserName == taken:
-			u.Spec.UserName = previous.UserName
-		default:
-			return errUnchanged
-		}
+	err := s.update(ctx, key, &u, nil, func() error {
+		metav1.SetMetaDataAnnotation(&u.ObjectMeta, RenamingAnnotation, mark)
 		return nil
 	})
-	if errors.Is(err, errUnchanged) {
-		return nil
+	if err != nil {
+		return "", err
 	}
-	return err
+	if err := s.userNameFree(ctx, &u, userName); err != nil {
+		s.withdrawRename(ctx, key, mark)
+		return "", err
+	}
+	return mark, nil
 }
 
-// errUnchanged stops an update that has nothing to write.
-var errUnchanged = errors.New("nothing to change")
+// renameAnnounced refuses a write of userName to u unless it keeps u's userName or carries
+// the mark announceRename made for it, still young enough to hold the userName. A rename
+// the cache did not show when the mark was decided on (another replica's) lands here too.
+func renameAnnounced(u *scimv1.ScimUser, userName, mark string) error {
+	if FoldKey(u.Spec.UserName) == FoldKey(userName) {
+		return nil
+	}
+	if mark == "" || u.Annotations[RenamingAnnotation] != mark {
+		return scimerr.Unavailable(retryAfter, "the user is being changed concurrently; retry")
+	}
+	if at, _, _ := parseRenameMark(mark); time.Since(at) > renameMarkUse {
+		return scimerr.Unavailable(retryAfter, "the rename took too long; retry")
+	}
+	return nil
+}
+
+// withdrawRename removes the mark of a rename that did not happen, unless another took its
+// place. A mark left behind stops counting after renameMarkLife, and the user's next change
+// removes it.
+func (s *Store) withdrawRename(ctx context.Context, key types.NamespacedName, mark string) {
+	var u scimv1.ScimUser
+	_ = s.update(context.WithoutCancel(ctx), key, &u, nil, func() error {
+		if u.Annotations[RenamingAnnotation] != mark {
+			return errNothingToWithdraw
+		}
+		delete(u.Annotations, RenamingAnnotation)
+		return nil
+	})
+}
+
+var errNothingToWithdraw = errors.New("the rename's mark is gone")
+
+// parseRenameMark splits a RenamingAnnotation into its time and userName.
+func parseRenameMark(mark string) (at time.Time, userName string, ok bool) {
+	stamp, userName, found := strings.Cut(mark, " ")
+	at, err := time.Parse(time.RFC3339Nano, stamp)
+	return at, userName, found && err == nil && userName != ""
+}
+
+// renamingTo returns the userName, folded, that a rename announced on u in the last
+// renameMarkLife is about to give it.
+func renamingTo(u *scimv1.ScimUser, now time.Time) (string, bool) {
+	at, userName, ok := parseRenameMark(u.Annotations[RenamingAnnotation])
+	if !ok || now.Sub(at) > renameMarkLife {
+		return "", false
+	}
+	return FoldKey(userName), true
+}
 
 // PasswordChangedAnnotation records when a user's password last changed: the password lives
 // in a Secret the operator does not watch, and this change to the user is what tells the
