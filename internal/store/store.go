@@ -43,8 +43,9 @@ type Options struct {
 	// group's shard count doubles; DefaultMembersPerShard when 0.
 	MembersPerShard int
 	// LiveUniqueness makes a user's create also read the userName's claim from the API server
-	// after writing the user, one API request more (the protocol before the cache check). It is forced
-	// on when client-go's informers do not apply writes in order (CacheAppliesWritesInOrder).
+	// after writing the user, one API request more (the protocol before the cache check). It
+	// is forced on when client-go's informers do not apply writes in order
+	// (CacheAppliesWritesInOrder).
 	LiveUniqueness bool
 }
 

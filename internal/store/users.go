@@ -151,8 +151,7 @@ func (s *Store) userNameFree(ctx context.Context, u *scimv1.ScimUser, userName s
 	}
 	now := time.Now()
 	for i := range renamers {
-		other := &renamers[i]
-		if to, ok := renamingTo(other, now); ok && other.Name != u.Name && other.DeletionTimestamp.IsZero() && to == FoldKey(userName) {
+		if other := &renamers[i]; other.Name != u.Name && other.DeletionTimestamp.IsZero() && renameMarkHolds(other, now) {
 			return scimerr.Uniqueness("userName is already taken in this tenant")
 		}
 	}
@@ -279,8 +278,9 @@ func (s *Store) ReplaceUser(ctx context.Context, ns, id string, spec scimv1.Scim
 const RenamingAnnotation = "scim.scim-operator.io/renaming-to"
 
 const (
-	// renameMarkLife is how long a rename's mark holds its userName.
-	renameMarkLife = 30 * time.Second
+	// renameMarkLife is how long a rename's mark holds its userName: as long as a claim
+	// whose holder is not written yet.
+	renameMarkLife = claimGrace
 	// renameMarkUse is how long the rename itself may use its mark: well within
 	// renameMarkLife, so that the clocks of two replicas may differ by the rest.
 	renameMarkUse = 10 * time.Second
@@ -348,14 +348,11 @@ func parseRenameMark(mark string) (at time.Time, userName string, ok bool) {
 	return at, userName, found && err == nil && userName != ""
 }
 
-// renamingTo returns the userName, folded, that a rename announced on u in the last
-// renameMarkLife is about to give it.
-func renamingTo(u *scimv1.ScimUser, now time.Time) (string, bool) {
-	at, userName, ok := parseRenameMark(u.Annotations[RenamingAnnotation])
-	if !ok || now.Sub(at) > renameMarkLife {
-		return "", false
-	}
-	return FoldKey(userName), true
+// renameMarkHolds reports whether u carries a rename's mark from the last renameMarkLife
+// (the index it was found through says for which userName).
+func renameMarkHolds(u *scimv1.ScimUser, now time.Time) bool {
+	at, _, ok := parseRenameMark(u.Annotations[RenamingAnnotation])
+	return ok && now.Sub(at) <= renameMarkLife
 }
 
 // PasswordChangedAnnotation records when a user's password last changed: the password lives
