@@ -400,3 +400,38 @@ func TestUserNameFreedByARenameCanBeCreatedAgain(t *testing.T) {
 	}
 	call(t, token, http.MethodPost, "/Users", map[string]any{"userName": "ann"}).Expect(t, http.StatusConflict)
 }
+
+// TestUserNameRenamedAwayIsFreeAtOnce: an IdP renames a user and at once creates a new user
+// with the userName given up (a new hire gets a leaver's address). The operator's cache may
+// not show the rename yet, as other writes keep the informer busy: the create must still
+// succeed, a stale cache is no reason for a 409. The same for a group's displayName.
+func TestUserNameRenamedAwayIsFreeAtOnce(t *testing.T) {
+	ns, token := newTenant(t)
+	ctx, stop := context.WithCancel(context.Background())
+	var busy sync.WaitGroup
+	for w := range 4 { // other writers, so the informer lags behind the API server
+		busy.Go(func() {
+			for i := 0; ctx.Err() == nil; i++ {
+				u := &scimv1.ScimUser{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: fmt.Sprintf("busy-%d-%d", w, i)},
+					Spec: scimv1.ScimUserSpec{UserName: fmt.Sprintf("busy-%d-%d@example.com", w, i)}}
+				_ = k8s.Create(ctx, u)
+			}
+		})
+	}
+	defer busy.Wait()
+	defer stop()
+	for i := range 30 {
+		old := fmt.Sprintf("rehired-%d@example.com", i)
+		first := call(t, token, http.MethodPost, "/Users", map[string]any{"userName": old}).Expect(t, http.StatusCreated).Body["id"].(string)
+		call(t, token, http.MethodPut, "/Users/"+first, map[string]any{"userName": fmt.Sprintf("renamed-%d@example.com", i)}).
+			Expect(t, http.StatusOK)
+		second := call(t, token, http.MethodPost, "/Users", map[string]any{"userName": old}).Expect(t, http.StatusCreated).Body["id"].(string)
+		if second == first {
+			t.Fatalf("round %d: two users share id %s", i, first)
+		}
+		team := fmt.Sprintf("Team %d", i)
+		group := call(t, token, http.MethodPost, "/Groups", map[string]any{"displayName": team}).Expect(t, http.StatusCreated).Body["id"].(string)
+		call(t, token, http.MethodPut, "/Groups/"+group, map[string]any{"displayName": team + " (old)"}).Expect(t, http.StatusOK)
+		call(t, token, http.MethodPost, "/Groups", map[string]any{"displayName": team}).Expect(t, http.StatusCreated)
+	}
+}

@@ -39,28 +39,26 @@ func (s *Store) claimUnique(ctx context.Context, ns string, kind scimv1.ClaimKin
 	if kind != scimv1.ClaimUserName || userObjectName(ns, value) == id {
 		return nil
 	}
-	var named scimv1.ScimUser
-	err := s.live.Get(ctx, types.NamespacedName{Namespace: ns, Name: userObjectName(ns, value)}, &named)
-	switch {
-	case apierrors.IsNotFound(err):
-		return nil
-	case err != nil:
-		s.release(ctx, ns, kind, value, id)
-		return fromAPI(err)
-	case holdsUserName(&named, value):
-		s.release(ctx, ns, kind, value, id)
-		return scimerr.Uniqueness("userName is already taken in this tenant")
+	held, err := s.holdsLive(ctx, types.NamespacedName{Namespace: ns, Name: userObjectName(ns, value)}, kind, value)
+	if err == nil && held {
+		err = scimerr.Uniqueness("userName is already taken in this tenant")
 	}
-	return nil
+	if err != nil {
+		s.release(ctx, ns, kind, value, id)
+	}
+	return err
 }
 
-// unheldInCache refuses value when the cache shows a resource other than id holding it.
+// unheldInCache refuses value when the cache shows a resource other than id holding it and the
+// API server confirms it still does. The cache is read as it is, without waiting for this
+// replica's writes: a user's create or rename checks again once the cache holds its write
+// (userNameFree), so this check only saves the write when the value is taken. A holder the
+// cache shows may have given the value up a moment ago (a rename just before, by this client
+// or on another replica); a stale cache is no reason for a 409, so a holder is read live
+// before the value is refused, one API read on the rare path that finds one.
 func (s *Store) unheldInCache(ctx context.Context, ns string, kind scimv1.ClaimKind, value, id string) error {
 	var holders []string
 	if kind == scimv1.ClaimUserName {
-		// The cache as it is, without waiting for this replica's writes: a user's create or
-		// rename checks again once the cache holds its write (userNameFree); this only saves
-		// the write.
 		users, err := s.usersNamed(ctx, ns, IndexUserName, value)
 		if err != nil {
 			return err
@@ -80,11 +78,42 @@ func (s *Store) unheldInCache(ctx context.Context, ns string, kind scimv1.ClaimK
 		}
 	}
 	for _, holder := range holders {
-		if holder != id {
+		if holder == id {
+			continue
+		}
+		held, err := s.holdsLive(ctx, types.NamespacedName{Namespace: ns, Name: holder}, kind, value)
+		if err != nil {
+			return err
+		}
+		if held {
 			return scimerr.Uniqueness("%s is already taken in this tenant", claimAttribute(kind))
 		}
 	}
 	return nil
+}
+
+// holdsLive reports whether resource key, as the API server has it, exists, is not being
+// deleted and has value as its userName or displayName (by kind), ignoring case.
+func (s *Store) holdsLive(ctx context.Context, key types.NamespacedName, kind scimv1.ClaimKind, value string) (bool, error) {
+	var obj client.Object = &scimv1.ScimUser{}
+	if kind == scimv1.ClaimGroupDisplayName {
+		obj = &scimv1.ScimGroup{}
+	}
+	if err := s.live.Get(ctx, key, obj); apierrors.IsNotFound(err) {
+		return false, nil
+	} else if err != nil {
+		return false, fromAPI(err)
+	}
+	if !obj.GetDeletionTimestamp().IsZero() {
+		return false, nil
+	}
+	switch o := obj.(type) {
+	case *scimv1.ScimUser:
+		return FoldKey(o.Spec.UserName) == FoldKey(value), nil
+	case *scimv1.ScimGroup:
+		return FoldKey(o.Spec.DisplayName) == FoldKey(value), nil
+	}
+	return false, nil
 }
 
 // renaming runs write, which changes resource id's unique value (userName, displayName) from
@@ -151,33 +180,13 @@ func (s *Store) claim(ctx context.Context, ns string, kind scimv1.ClaimKind, val
 	return scimerr.Unavailable(retryAfter, "%s is being claimed concurrently; retry", claimAttribute(kind))
 }
 
-// claimHeld reports whether a claim still belongs to its holder: the holder exists and still
-// has the claimed value, or the claim is too young to judge.
+// claimHeld reports whether a claim still belongs to its holder: the holder exists, is not
+// being deleted and still has the claimed value, or the claim is too young to judge.
 func (s *Store) claimHeld(ctx context.Context, c *scimv1.ScimNameClaim) (bool, error) {
 	if at, err := time.Parse(time.RFC3339Nano, c.Annotations[claimedAtAnnotation]); err != nil || time.Since(at) < claimGrace {
 		return true, nil
 	}
-	key := types.NamespacedName{Namespace: c.Namespace, Name: c.Spec.Holder}
-	var current string
-	switch c.Spec.Kind {
-	case scimv1.ClaimUserName:
-		var u scimv1.ScimUser
-		if err := s.live.Get(ctx, key, &u); apierrors.IsNotFound(err) {
-			return false, nil
-		} else if err != nil {
-			return false, fromAPI(err)
-		}
-		current = u.Spec.UserName
-	default:
-		var g scimv1.ScimGroup
-		if err := s.live.Get(ctx, key, &g); apierrors.IsNotFound(err) {
-			return false, nil
-		} else if err != nil {
-			return false, fromAPI(err)
-		}
-		current = g.Spec.DisplayName
-	}
-	return FoldKey(current) == FoldKey(c.Spec.Value), nil
+	return s.holdsLive(ctx, types.NamespacedName{Namespace: c.Namespace, Name: c.Spec.Holder}, c.Spec.Kind, c.Spec.Value)
 }
 
 // release gives up holder's claim on value. Failures are ignored: a claim left behind is taken

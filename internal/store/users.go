@@ -66,11 +66,10 @@ func (s *Store) CreateUser(ctx context.Context, ns string, spec scimv1.ScimUserS
 	if err == nil || !apierrors.IsAlreadyExists(err) {
 		return u, fromAPI(err)
 	}
-	var existing scimv1.ScimUser
 	key := types.NamespacedName{Namespace: ns, Name: userObjectName(ns, spec.UserName)}
-	if err := s.live.Get(ctx, key, &existing); err != nil && !apierrors.IsNotFound(err) {
-		return nil, fromAPI(err)
-	} else if err == nil && holdsUserName(&existing, spec.UserName) {
+	if held, err := s.holdsLive(ctx, key, scimv1.ClaimUserName, spec.UserName); err != nil {
+		return nil, err
+	} else if held {
 		return nil, scimerr.Uniqueness("userName is already taken in this tenant")
 	}
 	id := newID()
