@@ -312,7 +312,8 @@ const membersPerShard = 1
 // members, removable and replaceable, and no member is ever stored twice.
 func TestGroupOutgrowsItsShards(t *testing.T) {
 	ns, token := newTenant(t)
-	u := newUsers(t, token, 150)
+	all := newUsers(t, token, 158)
+	u, later := all[:150], all[150:]
 	refs := func(ids []string) []any {
 		out := make([]any, len(ids))
 		for i, id := range ids {
@@ -352,8 +353,9 @@ func TestGroupOutgrowsItsShards(t *testing.T) {
 			}
 		}
 		for _, id := range members {
-			if names := where[id]; len(names) == 0 || names[0] != store.ShardName(group, id, shards) && names[0] != store.ShardName(group, id, store.MinShards) {
-				t.Errorf("member %s is in %v, want %s or %s", id, names, store.ShardName(group, id, store.MinShards), store.ShardName(group, id, shards))
+			homes := []string{store.ShardName(group, id, store.MinShards), store.ShardName(group, id, shards), store.NewShardName(group, id, shards)}
+			if names := where[id]; len(names) == 0 || !slices.Contains(homes, names[0]) {
+				t.Errorf("member %s is in %v, want one of %v", id, names, homes)
 			}
 		}
 	}
@@ -397,6 +399,24 @@ func TestGroupOutgrowsItsShards(t *testing.T) {
 	call(t, token, http.MethodPatch, "/Groups/"+group, patchOps(map[string]any{"op": "remove", "path": fmt.Sprintf(`members[value eq "%s"]`, old[0])})).Expect(t, http.StatusNoContent)
 	call(t, token, http.MethodPatch, "/Groups/"+group, patchOps(map[string]any{"op": "remove", "path": "members", "value": refs(old[1:2])})).Expect(t, http.StatusNoContent)
 	left := slices.DeleteFunc(slices.Clone(u), func(id string) bool { return id == old[0] || id == old[1] })
+	expectStored(left, 256)
+	eventually(t, memberCountIs(ns, group, len(left)))
+
+	// The group now fills the 128 shards of the count before 256: members added a few at a
+	// time go to the 128 shards the doubling added, not to the full ones, and are found there.
+	for _, id := range later {
+		call(t, token, http.MethodPatch, "/Groups/"+group, patchOps(map[string]any{"op": "add", "path": "members", "value": refs([]string{id})})).Expect(t, http.StatusNoContent)
+	}
+	where = listing()
+	for _, id := range later {
+		if want := store.NewShardName(group, id, 256); len(where[id]) != 1 || where[id][0] != want {
+			t.Errorf("member %s added to the grown group went to %v, want %s (one of the shards from 128 on)", id, where[id], want)
+		}
+	}
+	left = append(left, later...)
+	expectStored(left, 256)
+	call(t, token, http.MethodPatch, "/Groups/"+group, patchOps(map[string]any{"op": "remove", "path": fmt.Sprintf(`members[value eq "%s"]`, later[0])})).Expect(t, http.StatusNoContent)
+	left = slices.DeleteFunc(left, func(id string) bool { return id == later[0] })
 	expectStored(left, 256)
 	eventually(t, memberCountIs(ns, group, len(left)))
 

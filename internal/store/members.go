@@ -30,13 +30,14 @@ import (
 // enough for about membersPerShard members each, since the API server's cost of a one-member
 // change grows with the shard it rewrites. Members stay where they were put when the count
 // grows: a group's members are the union of all its shards, and the member map finds them.
-// See docs/architecture.md, "Group membership".
+// A group that grows fills the shards its last doubling added (homeShard), so that no shard
+// ends up with much more than membersPerShard. See docs/architecture.md, "Group membership".
 const (
 	MinShards = 64
 	MaxShards = 4096
 	// DefaultMembersPerShard keeps a one-member change of a 100,000-member group to a shard of
-	// ~200 members (~7 KB) instead of ~1,600 (docs/benchmarks.md).
-	DefaultMembersPerShard = 256
+	// at most 128 members (~4.5 KB) instead of ~1,600 (docs/benchmarks.md).
+	DefaultMembersPerShard = 128
 )
 
 // ShardCount is the number of shards SCIM spreads the members of a group of size members over.
@@ -202,8 +203,9 @@ func (s *Store) exists(ctx context.Context, key types.NamespacedName, obj client
 	return err == nil, err
 }
 
-// AddMembers adds resolved members to group g, each in the shard its id hashes to at the shard
-// count of the group's new size. Members already present, in any shard, are left where they are.
+// AddMembers adds resolved members to group g, each in its home shard at the shard count of
+// the group's new size (homeShard). Members already present, in any shard, are left where they
+// are.
 func (s *Store) AddMembers(ctx context.Context, g *scimv1.ScimGroup, members []scimv1.GroupMember) error {
 	size, err := s.members.size(ctx, g.Namespace, g.Name)
 	if err != nil {
@@ -216,7 +218,7 @@ func (s *Store) AddMembers(ctx context.Context, g *scimv1.ScimGroup, members []s
 	count := ShardCount(size+len(members), s.membersPerShard)
 	byShard := map[string][]scimv1.GroupMember{}
 	for _, m := range members {
-		name := ShardName(g.Name, m.Value, count)
+		name := homeShard(g.Name, m.Value, size, count, s.membersPerShard)
 		byShard[name] = append(byShard[name], m)
 	}
 	return s.editShards(ctx, g, slices.Collect(maps.Keys(byShard)), func(shard *scimv1.ScimGroupMemberShard) bool {
@@ -401,8 +403,9 @@ func mergeMembers(shard *scimv1.ScimGroupMemberShard, members []scimv1.GroupMemb
 
 // shardsHolding names the shards of group in namespace ns that may list member id: those the
 // member map knows of (this replica's own writes included), and the shards SCIM would have put
-// it in at each shard count up to the group's current one, which another replica may have
-// written a moment ago. Most do not exist; reading them from the cache costs a lookup.
+// it in at each shard count up to the group's current one (either home of homeShard: both are
+// among the NewShardNames), which another replica may have written a moment ago. Most do not exist; reading them from the
+// cache costs a lookup.
 func (s *Store) shardsHolding(ctx context.Context, ns, group, id string) ([]string, error) {
 	names, err := s.members.shardsListing(ctx, ns, group, id)
 	if err != nil {
@@ -413,20 +416,58 @@ func (s *Store) shardsHolding(ctx context.Context, ns, group, id string) ([]stri
 		return nil, err
 	}
 	for count := MinShards; count <= ShardCount(size, s.membersPerShard); count *= 2 {
-		if home := ShardName(group, id, count); !slices.Contains(names, home) {
+		if home := NewShardName(group, id, count); !slices.Contains(names, home) {
 			names = append(names, home)
 		}
 	}
 	return names, nil
 }
 
+// homeShard names the shard a member id added to group goes to, when the group held size
+// members before the add and count is the shard count of its new size. While the shards of
+// the last doubling's smaller count are not full yet (a group created or replaced with many
+// members at once), members spread over all count shards (ShardName). Once they are, as for
+// a group that grows a few members at a time, new members go only to the shards the doubling
+// added (NewShardName): the old shards keep the members they have, and no shard ends up with
+// much more than membersPerShard. Spread evenly instead, the first 64 shards of a group grown
+// one member at a time to 100,000 held ~580 members each at 256 a shard, the newest ~70, and
+// a write to the full ones cost the API server twice as much.
+func homeShard(group, id string, size, count, membersPerShard int) string {
+	if count > MinShards && size >= count/2*membersPerShard {
+		return NewShardName(group, id, count)
+	}
+	return ShardName(group, id, count)
+}
+
 // ShardName is the name of the shard of group that holds member id when the group is spread
 // over count shards (a power of two). The shards of 64 are those of 128 and more with an index
 // under 64: growing the count adds shards and renames none.
 func ShardName(group, memberID string, count int) string {
+	return shardNamed(group, memberHash(memberID)&uint32(count-1))
+}
+
+// NewShardName is the name of the shard of group that member id goes to among those that
+// doubling the shard count to count added (indexes count/2 to count-1); at MinShards, which no
+// doubling made, it is ShardName. The shards a member may be in are thus its ShardName at
+// MinShards and its NewShardName at each count above: ShardName at 2n is ShardName at n or
+// NewShardName at 2n.
+func NewShardName(group, memberID string, count int) string {
+	if count <= MinShards {
+		return ShardName(group, memberID, count)
+	}
+	half := uint32(count / 2)
+	return shardNamed(group, memberHash(memberID)&(half-1)|half)
+}
+
+func memberHash(memberID string) uint32 {
 	h := fnv.New32a()
 	_, _ = h.Write([]byte(memberID))
-	suffix := fmt.Sprintf("-m%02x", h.Sum32()&uint32(count-1))
+	return h.Sum32()
+}
+
+// shardNamed is the name of shard index of group.
+func shardNamed(group string, index uint32) string {
+	suffix := fmt.Sprintf("-m%02x", index)
 	// Object names are at most 253 characters; keep long group names unique by a hash.
 	if len(group)+len(suffix) > 253 {
 		sum := sha256.Sum256([]byte(group))
