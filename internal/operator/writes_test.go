@@ -420,7 +420,7 @@ func TestUserNameRenamedAwayIsFreeAtOnce(t *testing.T) {
 	}
 	defer busy.Wait()
 	defer stop()
-	for i := range 30 {
+	for i := range 15 {
 		old := fmt.Sprintf("rehired-%d@example.com", i)
 		first := call(t, token, http.MethodPost, "/Users", map[string]any{"userName": old}).Expect(t, http.StatusCreated).Body["id"].(string)
 		call(t, token, http.MethodPut, "/Users/"+first, map[string]any{"userName": fmt.Sprintf("renamed-%d@example.com", i)}).
