@@ -36,7 +36,7 @@ const (
 	MinShards = 64
 	MaxShards = 4096
 	// DefaultMembersPerShard keeps a one-member change of a 100,000-member group to a shard of
-	// at most 128 members (~4.5 KB) instead of ~1,600 (docs/benchmarks.md).
+	// about 128 members (~150 at most, ~5 KB) instead of ~1,600 (docs/benchmarks.md).
 	DefaultMembersPerShard = 128
 )
 

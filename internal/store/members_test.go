@@ -34,21 +34,14 @@ func TestShardNamesAtSixtyFourAreTheStoredOnes(t *testing.T) {
 // Doubling the count keeps each member in its shard or sends it to one of the new shards:
 // growing renames nothing already stored.
 func TestGrowingTheShardCountAddsShards(t *testing.T) {
-	index := func(name string) uint64 {
-		i, err := strconv.ParseUint(strings.TrimPrefix(name, "team-m"), 16, 32)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return i
-	}
 	for n := range 2000 {
 		id := fmt.Sprintf("member-%d", n)
 		for count := MinShards; count < MaxShards; count *= 2 {
 			before, after := ShardName("team", id, count), ShardName("team", id, 2*count)
-			if after != before && index(after) != index(before)+uint64(count) {
+			if after != before && shardIndex(t, after) != shardIndex(t, before)+uint64(count) {
 				t.Fatalf("%s: shard %s at %d, %s at %d", id, before, count, after, 2*count)
 			}
-			if index(after) >= uint64(2*count) {
+			if shardIndex(t, after) >= uint64(2*count) {
 				t.Fatalf("%s: shard %s beyond %d shards", id, after, 2*count)
 			}
 		}
@@ -59,13 +52,6 @@ func TestGrowingTheShardCountAddsShards(t *testing.T) {
 // count above (shardsHolding looks there): ShardName at 2n is ShardName at n or NewShardName
 // at 2n, and NewShardName at 2n is one of the shards doubling to 2n added.
 func TestNewShardNamesCoverEveryHome(t *testing.T) {
-	index := func(name string) uint64 {
-		i, err := strconv.ParseUint(strings.TrimPrefix(name, "team-m"), 16, 32)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return i
-	}
 	for n := range 2000 {
 		id := fmt.Sprintf("member-%d", n)
 		if NewShardName("team", id, MinShards) != ShardName("team", id, MinShards) {
@@ -76,7 +62,7 @@ func TestNewShardNamesCoverEveryHome(t *testing.T) {
 			if spread != ShardName("team", id, count) && spread != added {
 				t.Fatalf("%s: ShardName %s at %d is neither its home at %d nor %s", id, spread, 2*count, count, added)
 			}
-			if i := index(added); i < uint64(count) || i >= uint64(2*count) {
+			if i := shardIndex(t, added); i < uint64(count) || i >= uint64(2*count) {
 				t.Fatalf("%s: NewShardName %s at %d is not among the shards doubling added", id, added, 2*count)
 			}
 		}
@@ -104,4 +90,14 @@ func TestGroupGrownOneMemberAtATimeHasEvenShards(t *testing.T) {
 	if want := ShardCount(100_000, DefaultMembersPerShard); len(held) != want {
 		t.Errorf("members are in %d shards, want all %d", len(held), want)
 	}
+}
+
+// shardIndex is the index of shard name of group "team".
+func shardIndex(t *testing.T, name string) uint64 {
+	t.Helper()
+	i, err := strconv.ParseUint(strings.TrimPrefix(name, "team-m"), 16, 32)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return i
 }
