@@ -50,12 +50,12 @@ func (s *Store) claimUnique(ctx context.Context, ns string, kind scimv1.ClaimKin
 }
 
 // unheldInCache refuses value when the cache shows a resource other than id holding it and the
-// API server confirms it still does. The cache is read as it is, without waiting for this
-// replica's writes: a user's create or rename checks again once the cache holds its write
-// (userNameFree), so this check only saves the write when the value is taken. A holder the
-// cache shows may have given the value up a moment ago (a rename just before, by this client
-// or on another replica); a stale cache is no reason for a 409, so a holder is read live
-// before the value is refused, one API read on the rare path that finds one.
+// API server confirms it still does. It only saves the writes when the value is taken: what
+// keeps the value unique is the check after a user's write (userNameFree) and the claims.
+// The cache may be behind (a rename a moment ago, on this replica or another), and a stale
+// cache is no reason for a 409, so a holder it shows is read live before the value is
+// refused: one API read, on the rare path that finds one. Users are read from the cache as it
+// is, without waiting for this replica's writes.
 func (s *Store) unheldInCache(ctx context.Context, ns string, kind scimv1.ClaimKind, value, id string) error {
 	var holders []string
 	if kind == scimv1.ClaimUserName {
@@ -95,25 +95,21 @@ func (s *Store) unheldInCache(ctx context.Context, ns string, kind scimv1.ClaimK
 // holdsLive reports whether resource key, as the API server has it, exists, is not being
 // deleted and has value as its userName or displayName (by kind), ignoring case.
 func (s *Store) holdsLive(ctx context.Context, key types.NamespacedName, kind scimv1.ClaimKind, value string) (bool, error) {
-	var obj client.Object = &scimv1.ScimUser{}
+	var obj client.Object
+	var current func() string
 	if kind == scimv1.ClaimGroupDisplayName {
-		obj = &scimv1.ScimGroup{}
+		g := &scimv1.ScimGroup{}
+		obj, current = g, func() string { return g.Spec.DisplayName }
+	} else {
+		u := &scimv1.ScimUser{}
+		obj, current = u, func() string { return u.Spec.UserName }
 	}
 	if err := s.live.Get(ctx, key, obj); apierrors.IsNotFound(err) {
 		return false, nil
 	} else if err != nil {
 		return false, fromAPI(err)
 	}
-	if !obj.GetDeletionTimestamp().IsZero() {
-		return false, nil
-	}
-	switch o := obj.(type) {
-	case *scimv1.ScimUser:
-		return FoldKey(o.Spec.UserName) == FoldKey(value), nil
-	case *scimv1.ScimGroup:
-		return FoldKey(o.Spec.DisplayName) == FoldKey(value), nil
-	}
-	return false, nil
+	return obj.GetDeletionTimestamp().IsZero() && FoldKey(current()) == FoldKey(value), nil
 }
 
 // renaming runs write, which changes resource id's unique value (userName, displayName) from
