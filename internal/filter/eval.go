@@ -1,6 +1,7 @@
 package filter
 
 import (
+	"encoding/json"
 	"strings"
 	"time"
 )
@@ -23,7 +24,10 @@ type notNode struct{ x node }
 func (n *notNode) match(doc map[string]any) bool { return !n.x.match(doc) }
 
 // presentNode is `pr` (RFC 7644 §3.4.2.2): some value is present and not null, "", [] or {}.
-type presentNode struct{ keys []string }
+type presentNode struct {
+	keys []string
+	path string
+}
 
 func (n *presentNode) match(doc map[string]any) bool { return each(doc, n.keys, present) }
 
@@ -56,7 +60,8 @@ type cmpNode struct {
 	s   string // string value, folded unless caseExact
 	b   bool
 	f   float64
-	t   time.Time // for dateTime with an ordering operator
+	num json.Number // the number as written, for String
+	t   time.Time   // for dateTime with an ordering operator
 }
 
 // match is true if any value of a multi-valued attribute matches (RFC 7644 §3.4.2.2). `ne` is

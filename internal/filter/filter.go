@@ -25,10 +25,7 @@ type Filter struct {
 // MaxFilterDepth (rejected before parsing), unknown attributes or schemas, and operators or
 // values that do not fit the attribute's type.
 func Parse(s string, rt *schema.ResourceType) (*Filter, error) {
-	root, ok, err := parseSimple(s, rt)
-	if !ok {
-		root, err = parse(s, scope{rt: rt})
-	}
+	root, err := parse(s, scope{rt: rt})
 	if err != nil {
 		return nil, err
 	}

@@ -1,6 +1,7 @@
 package filter
 
 import (
+	"encoding/json"
 	"strings"
 	"testing"
 
@@ -57,7 +58,8 @@ func TestConformanceFilters(t *testing.T) {
 }
 
 // FuzzParse checks that no input makes Parse panic or fail other than with 400 invalidFilter,
-// and that what parses can be evaluated and hinted.
+// that what parses can be evaluated and hinted, and that it round-trips: String parses back to
+// a filter with the same String, the same hint and the same matches.
 func FuzzParse(f *testing.F) {
 	seeds := append([]string{
 		`userName eq "bjensen"`,
@@ -90,29 +92,78 @@ func FuzzParse(f *testing.F) {
 	for _, s := range seeds {
 		f.Add(s)
 	}
+	for _, tt := range simpleFilters {
+		f.Add(tt.filter)
+	}
 	docs := users(f)
 	for name, doc := range groups(f) {
 		docs[name] = doc
 	}
+	elements := []map[string]any{{"value": "x", "primary": true}, {"type": "work", "value": "a@b.c"},
+		{"type": "Work", "display": "", "primary": "False"}}
 	f.Fuzz(func(t *testing.T, s string) {
-		for _, rt := range []*schema.ResourceType{schema.UserResourceType, schema.GroupResourceType} {
+		for _, rt := range []*schema.ResourceType{schema.UserResourceType, schema.GroupResourceType, deviceType} {
 			flt, err := Parse(s, rt)
 			if err != nil {
 				checkInvalidFilter(t, err)
 				continue
 			}
-			for _, doc := range docs {
-				flt.Matches(doc)
+			again, ok := reparse(t, flt, func(s string) (*Filter, error) { return Parse(s, rt) })
+			if !ok {
+				continue
 			}
-			flt.IndexHint()
+			h1, ok1 := flt.IndexHint()
+			if h2, ok2 := again.IndexHint(); h1 != h2 || ok1 != ok2 {
+				t.Errorf("hint of %q is %v, %v; of its String %q: %v, %v", s, h1, ok1, flt, h2, ok2)
+			}
+			for name, doc := range docs {
+				if flt.Matches(doc) != again.Matches(doc) {
+					t.Errorf("%q and its String %q differ on %s", s, flt, name)
+				}
+			}
 		}
 		if i := strings.IndexByte(s, '['); i > 0 {
 			// The same text as a value filter, as the PATCH engine uses it.
-			if flt, err := ParseValueFilter(s[i+1:], schema.User.Attribute("emails")); err == nil {
-				flt.Matches(map[string]any{"value": "x", "primary": true})
-			} else {
+			emails := schema.User.Attribute("emails")
+			flt, err := ParseValueFilter(s[i+1:], emails)
+			if err != nil {
 				checkInvalidFilter(t, err)
+			} else if again, ok := reparse(t, flt, func(s string) (*Filter, error) { return ParseValueFilter(s, emails) }); ok {
+				for _, e := range elements {
+					if flt.Matches(e) != again.Matches(e) {
+						t.Errorf("value filter %q and its String %q differ on %v", s[i+1:], flt, e)
+					}
+				}
+			}
+		}
+		// The parser decodes strings with unquote: check its shortcut against json.Unmarshal.
+		q := `"` + s + `"`
+		if end, err := stringEnd(q, 0); err == nil && end == len(q) {
+			var want string
+			wantErr := json.Unmarshal([]byte(q), &want)
+			if got, ok := unquote(q); ok != (wantErr == nil) || got != want {
+				t.Errorf("unquote(%q) = %q, %v; json.Unmarshal gives %q, %v", q, got, ok, want, wantErr)
 			}
 		}
 	})
+}
+
+// reparse parses the String of flt again with parse and checks that the result has the same
+// String. ok is false when the String is over the length or depth limit: canonical text can
+// be longer than what a client wrote (quotes around unquoted values, "emails.value" for
+// "emails") and, for Entra's value paths, one level deeper.
+func reparse(t *testing.T, flt *Filter, parse func(string) (*Filter, error)) (again *Filter, ok bool) {
+	t.Helper()
+	text := flt.String()
+	again, err := parse(text)
+	if err != nil {
+		if strings.Contains(err.Error(), "longer than") || strings.Contains(err.Error(), "nested more than") {
+			return nil, false
+		}
+		t.Fatalf("String %q does not parse: %v", text, err)
+	}
+	if got := again.String(); got != text {
+		t.Fatalf("String %q parses to a filter whose String is %q", text, got)
+	}
+	return again, true
 }

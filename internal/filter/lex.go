@@ -39,9 +39,11 @@ func lex(s string) ([]token, error) {
 		return nil, invalid("filter is longer than %d bytes", MaxFilterLength)
 	}
 	var (
-		toks  []token
-		open  []int // indexes of unclosed ( and [
-		space bool
+		// Most tokens end at a space: one allocation for the tokens of a typical filter.
+		toks    = make([]token, 0, strings.Count(s, " ")+1)
+		openBuf [8]int
+		open    = openBuf[:0] // indexes of unclosed ( and [
+		space   bool
 	)
 	for i := 0; i < len(s); {
 		c := s[i]

@@ -6,8 +6,6 @@ import (
 	"math"
 	"strings"
 
-	scimfilter "github.com/scim2/filter-parser/v2"
-
 	"github.com/scim-operator/scim-operator/internal/schema"
 )
 
@@ -83,39 +81,40 @@ func urnPrefix(path string) string {
 	return path[:i]
 }
 
-// resolveAttrPath resolves an attribute path the library parsed, in scope sc.
-func resolveAttrPath(sc scope, ap scimfilter.AttributePath) (target, error) {
+// resolveIn resolves an attribute path of a filter in scope sc; parse has checked that it is
+// an attrPath.
+func resolveIn(sc scope, path string) (target, error) {
 	if sc.parent == nil {
-		return resolvePath(sc.rt, ap.String())
+		return resolvePath(sc.rt, path)
 	}
-	if ap.URIPrefix != nil {
+	uri, name, subName, _ := splitAttrPath(path)
+	if uri != "" {
 		return target{}, invalid("a schema URN is not allowed inside the value filter of %q", sc.parentPath)
 	}
-	sub := sc.parent.Sub(ap.AttributeName)
+	sub := sc.parent.Sub(name)
 	if sub == nil {
-		return target{}, invalid("%q has no sub-attribute %q", sc.parentPath, ap.AttributeName)
+		return target{}, invalid("%q has no sub-attribute %q", sc.parentPath, name)
 	}
-	if ap.SubAttribute != nil {
+	if subName != "" {
 		return target{}, invalid("attribute %q has no sub-attributes", sc.parentPath+"."+sub.Name)
 	}
 	return target{keys: []string{sub.Name}, attr: sub, path: sub.Name}, nil
 }
 
-// comparison validates `t op v` (or `t pr`) against the schema and builds its node. v is as
-// the library gives it, except that a string is the decoded literal: nil (null), a bool, a
-// json.Number or a string. Both Parse paths, the full parser and parseSimple, end here.
+// comparison validates `t op v` (or `t pr`) against the schema and builds its node. v is the
+// value as parsed: nil (null), a bool, a json.Number or a decoded string.
 func comparison(t target, op string, v any) (node, error) {
 	if op == "pr" {
-		return &presentNode{keys: t.keys}, nil
+		return &presentNode{keys: t.keys, path: t.path}, nil
 	}
 	if v == nil {
 		// RFC 7643 §2.5: unassigned and null are the same state, so `eq null` is "not
 		// present" and `ne null` is "present", with pr's notion of presence.
 		switch op {
 		case "eq":
-			return &notNode{&presentNode{keys: t.keys}}, nil
+			return &notNode{&presentNode{keys: t.keys, path: t.path}}, nil
 		case "ne":
-			return &presentNode{keys: t.keys}, nil
+			return &presentNode{keys: t.keys, path: t.path}, nil
 		}
 		return nil, invalid("%q %s null: only eq and ne compare with null", t.path, op)
 	}
@@ -168,7 +167,7 @@ func typedComparison(t target, op string, v any) (node, error) {
 		if err != nil || math.IsInf(f, 0) {
 			return nil, invalid("number %s is out of range", n)
 		}
-		c.f = f
+		c.f, c.num = f, n
 	default: // string, reference, binary, dateTime
 		if !isStr {
 			return nil, wrongType(t, v)

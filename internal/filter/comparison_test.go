@@ -1,7 +1,6 @@
 package filter
 
 import (
-	"encoding/json"
 	"strings"
 	"testing"
 
@@ -11,12 +10,13 @@ import (
 	"github.com/scim-operator/scim-operator/internal/scimerr"
 )
 
-// simpleFilters are filters for TestParseSimple and seeds for FuzzFastParse. fast says whether
-// parseSimple must take them (the hot path stays fast) or leave them to the full parser.
+// simpleFilters are filters for TestParseSingleComparison and seeds for FuzzParse. single says
+// whether the filter is one comparison, valid or not, whose meaning the test checks in other
+// positions; the others are malformed or unusual text that must only fail cleanly.
 var simpleFilters = []struct {
 	filter string
 	rt     *schema.ResourceType // nil: User
-	fast   bool
+	single bool
 }{
 	// what identity providers send
 	{`userName eq "alice@example.com"`, nil, true},
@@ -88,7 +88,7 @@ var simpleFilters = []struct {
 	{`userName eq 1.`, nil, true},
 	{`userName eq +1`, nil, true},
 	{"userName eq \xff", nil, true},
-	// words the library reads as attribute names
+	// keywords where an attribute name stands
 	{`not eq "x"`, nil, true},
 	{`and pr`, nil, true},
 	{`$ref pr`, nil, true},
@@ -120,7 +120,7 @@ var simpleFilters = []struct {
 	{`cores co 2`, deviceType, true},
 	{`load gt 1e999`, deviceType, true},
 	{`load gt 1E999`, deviceType, true},
-	// left to the full parser
+	// not one comparison
 	{``, nil, false},
 	{` `, nil, false},
 	{`userName`, nil, false},
@@ -162,66 +162,51 @@ var simpleFilters = []struct {
 	{`userName eq "` + strings.Repeat("x", MaxFilterLength) + `"`, nil, false},
 }
 
-// checkSameParse fails unless parseSimple, where it takes s, gives the node or error the full
-// parser gives. It reports whether parseSimple took s.
-func checkSameParse(t *testing.T, s string, rt *schema.ResourceType) bool {
-	t.Helper()
-	got, ok, gotErr := parseSimple(s, rt)
-	if !ok {
-		if got != nil || gotErr != nil {
-			t.Fatalf("parseSimple(%q) declined but returned %v, %v", s, got, gotErr)
-		}
-		return false
-	}
-	want, wantErr := parse(s, scope{rt: rt})
-	if diff := cmp.Diff(want, got, cmp.AllowUnexported(andNode{}, orNode{}, notNode{},
-		presentNode{}, valuePathNode{}, cmpNode{})); diff != "" {
-		t.Errorf("parseSimple(%q) node (-full +fast):\n%s", s, diff)
-	}
-	if diff := cmp.Diff(scimerr.As(wantErr), scimerr.As(gotErr)); diff != "" {
-		t.Errorf("parseSimple(%q) error (-full +fast):\n%s", s, diff)
-	}
-	if (gotErr == nil) != (scimerr.As(gotErr) == nil) {
-		t.Errorf("parseSimple(%q) error %v is not a SCIM error", s, gotErr)
-	}
-	return true
-}
-
-func TestParseSimple(t *testing.T) {
+// TestParseSingleComparison checks every filter of the table the same way inside
+// parentheses, to its right of an "and" and as the filter of a value path: a comparison means
+// the same wherever it stands, and its String parses back to the same node.
+func TestParseSingleComparison(t *testing.T) {
+	opts := cmp.AllowUnexported(andNode{}, orNode{}, notNode{}, presentNode{}, valuePathNode{}, cmpNode{})
 	for _, tt := range simpleFilters {
 		rt := tt.rt
 		if rt == nil {
 			rt = schema.UserResourceType
 		}
 		t.Run(tt.filter, func(t *testing.T) {
-			if fast := checkSameParse(t, tt.filter, rt); fast != tt.fast {
-				t.Errorf("parseSimple took it: %v, want %v", fast, tt.fast)
+			got, gotErr := Parse(tt.filter, rt)
+			if gotErr != nil {
+				checkInvalidFilter(t, gotErr)
+			}
+			if !tt.single {
+				if gotErr == nil {
+					t.Logf("parses as %s", got)
+				}
+				return
+			}
+			grouped, groupedErr := Parse("("+tt.filter+")", rt)
+			if diff := cmp.Diff(scimerr.As(gotErr), scimerr.As(groupedErr)); diff != "" {
+				t.Fatalf("error alone and in parentheses differ (-alone +grouped):\n%s", diff)
+			}
+			if gotErr != nil {
+				return
+			}
+			if diff := cmp.Diff(got.root, grouped.root, opts); diff != "" {
+				t.Errorf("node alone and in parentheses differ (-alone +grouped):\n%s", diff)
+			}
+			and, err := Parse("id pr and "+tt.filter, rt)
+			if err != nil {
+				t.Fatalf("after and: %v", err)
+			}
+			if diff := cmp.Diff(got.root, and.root.(*andNode).r, opts); diff != "" {
+				t.Errorf("node alone and after and differ (-alone +and):\n%s", diff)
+			}
+			again, err := Parse(got.String(), rt)
+			if err != nil {
+				t.Fatalf("Parse(%s) of its String: %v", got, err)
+			}
+			if diff := cmp.Diff(got.root, again.root, opts); diff != "" {
+				t.Errorf("node and node of String %s differ (-first +again):\n%s", got, diff)
 			}
 		})
 	}
-}
-
-// FuzzFastParse checks on arbitrary text that parseSimple agrees with the full parser wherever
-// it does not leave the text to it.
-func FuzzFastParse(f *testing.F) {
-	for _, tt := range simpleFilters {
-		f.Add(tt.filter)
-	}
-	for _, s := range conformanceFilters {
-		f.Add(s)
-	}
-	f.Fuzz(func(t *testing.T, s string) {
-		for _, rt := range []*schema.ResourceType{schema.UserResourceType, schema.GroupResourceType, deviceType} {
-			checkSameParse(t, s, rt)
-		}
-		// Both paths share unquote, so check its shortcut against json.Unmarshal here.
-		q := `"` + s + `"`
-		if end, err := stringEnd(q, 0); err == nil && end == len(q) {
-			var want string
-			wantErr := json.Unmarshal([]byte(q), &want)
-			if got, ok := unquote(q); ok != (wantErr == nil) || got != want {
-				t.Errorf("unquote(%q) = %q, %v; json.Unmarshal gives %q, %v", q, got, ok, want, wantErr)
-			}
-		}
-	})
 }
