@@ -143,6 +143,7 @@ func TestRenderedManifestsPassServerSideDryRun(t *testing.T) {
 			"--set-json", `networkPolicy.scim.from=[{"namespaceSelector":{"matchLabels":{"kubernetes.io/metadata.name":"ingress-nginx"}}}]`,
 			"--set", "tenant.token=0123456789abcdef0123456789abcdef",
 			"--set", "extraArgs={--zap-log-level=debug}",
+			"--set", "scim.trustedProxies={10.244.0.0/16}", "--set", "scim.tenantLimits.requestsPerSecond=0",
 		}, []string{
 			"Role", "RoleBinding", "Ingress", "Certificate", "ServiceMonitor", "NetworkPolicy", "Deployment",
 		}},
