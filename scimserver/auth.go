@@ -15,20 +15,26 @@ import (
 // for the server to answer.
 type handlerFunc func(http.ResponseWriter, *http.Request, tenant.Tenant) error
 
-// authenticated wraps a handler with authentication, the tenant's rate limit, error answers
-// and, for writes, the audit record.
+// authenticated wraps a handler with authentication, the tenant's rate and concurrency
+// limits, error answers and, for writes, the audit record.
 func (s *Server) authenticated(h handlerFunc) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		t, err := s.authenticate(r)
-		if err == nil {
-			err = s.limits.allow(t.Namespace, t.Settings.RateLimit)
-		}
-		if err != nil {
-			if e := scimerr.As(err); e != nil && e.Status == http.StatusUnauthorized {
-				w.Header().Set("WWW-Authenticate", `Bearer realm="scim", Basic realm="scim"`)
+		t, ok := bulkTenant(r)
+		if !ok {
+			var admitted *tenantLimiter
+			var err error
+			t, err = s.authenticate(r)
+			if err == nil {
+				admitted, err = s.limits.acquire(t.Namespace, t.Settings.RateLimit)
 			}
-			s.writeError(w, r, err)
-			return
+			if err != nil {
+				if e := scimerr.As(err); e != nil && e.Status == http.StatusUnauthorized {
+					w.Header().Set("WWW-Authenticate", `Bearer realm="scim", Basic realm="scim"`)
+				}
+				s.writeError(w, r, err)
+				return
+			}
+			defer admitted.release()
 		}
 		rec := &statusRecorder{ResponseWriter: w}
 		started := time.Now()
@@ -39,28 +45,42 @@ func (s *Server) authenticated(h handlerFunc) http.Handler {
 	})
 }
 
+// bulkTenantKey marks an operation of a /Bulk request with the tenant the request was
+// authenticated as. Only the server sets it: a client cannot reach a request's context.
+type bulkTenantKey struct{}
+
+// bulkTenant is the tenant of the /Bulk request that r is an operation of: operations are
+// neither authenticated again nor counted against the tenant's limits a second time.
+func bulkTenant(r *http.Request) (tenant.Tenant, bool) {
+	t, ok := r.Context().Value(bulkTenantKey{}).(tenant.Tenant)
+	return t, ok
+}
+
 // authenticate finds the tenant of a request from its Authorization header: a bearer token
 // (static, issued by our token endpoint, or issued by a trusted identity provider) or HTTP
-// Basic. Addresses with many recent failures are refused before their credentials are checked.
+// Basic. Credentials are always checked: a valid one is served whoever else fails from the
+// same address. Only wrong ones are counted, and a client that keeps presenting them gets 429
+// instead of 401 (see failedLogins).
 func (s *Server) authenticate(r *http.Request) (tenant.Tenant, error) {
-	if err := s.failures.check(r); err != nil {
-		return tenant.Tenant{}, err
-	}
 	scheme, credentials, _ := strings.Cut(r.Header.Get("Authorization"), " ")
 	credentials = strings.TrimSpace(credentials)
 	var t tenant.Tenant
 	var err error
+	identity := "" // a bearer token names no one before it is verified
 	switch {
 	case strings.EqualFold(scheme, "Bearer"):
 		t, err = s.auth.Bearer(r.Context(), credentials)
 	case strings.EqualFold(scheme, "Basic"):
-		t, err = s.basic(r, credentials)
+		var username, password string
+		if username, password, err = decodeBasic(credentials); err == nil {
+			identity = "basic:" + username
+			t, err = s.auth.Basic(r.Context(), username, password)
+		}
 	default:
 		return tenant.Tenant{}, unauthorized("credentials are required: a bearer token or HTTP Basic")
 	}
 	if errors.Is(err, tenant.ErrUnauthenticated) {
-		s.failures.failed(r)
-		return tenant.Tenant{}, unauthorized("the credentials are not valid")
+		return tenant.Tenant{}, s.failedAuthentication(r, identity, unauthorized("the credentials are not valid"))
 	}
 	if err != nil {
 		return tenant.Tenant{}, err
@@ -71,16 +91,27 @@ func (s *Server) authenticate(r *http.Request) (tenant.Tenant, error) {
 	return t, nil
 }
 
-func (s *Server) basic(r *http.Request, credentials string) (tenant.Tenant, error) {
+// failedAuthentication counts a failure against the client's address and the identity it
+// tried (a user name or client id; "" for a bearer token), and returns the answer: refused,
+// or 429 once that key has used up its failures.
+func (s *Server) failedAuthentication(r *http.Request, identity string, refused error) error {
+	key := s.failures.failureKey(addrGroup(clientAddr(r, s.opts.TrustedProxies)), identity)
+	if wait, over := s.failures.failed(key); over {
+		return tooManyRequests(wait, "too many failed authentication attempts from this address")
+	}
+	return refused
+}
+
+func decodeBasic(credentials string) (username, password string, err error) {
 	decoded, err := base64.StdEncoding.DecodeString(credentials)
 	if err != nil {
-		return tenant.Tenant{}, tenant.ErrUnauthenticated
+		return "", "", tenant.ErrUnauthenticated
 	}
 	username, password, ok := strings.Cut(string(decoded), ":")
 	if !ok {
-		return tenant.Tenant{}, tenant.ErrUnauthenticated
+		return "", "", tenant.ErrUnauthenticated
 	}
-	return s.auth.Basic(r.Context(), username, password)
+	return username, password, nil
 }
 
 func unauthorized(detail string) error {

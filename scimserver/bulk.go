@@ -2,6 +2,7 @@ package scimserver
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -52,7 +53,7 @@ type bulkResponse struct {
 
 var bulkIDReference = regexp.MustCompile(`bulkId:([^"/\s]+)`)
 
-func (s *Server) bulk(w http.ResponseWriter, r *http.Request, _ tenant.Tenant) error {
+func (s *Server) bulk(w http.ResponseWriter, r *http.Request, t tenant.Tenant) error {
 	body, err := s.readBody(w, r)
 	if err != nil {
 		return err
@@ -84,7 +85,7 @@ func (s *Server) bulk(w http.ResponseWriter, r *http.Request, _ tenant.Tenant) e
 			if req.FailOnErrors > 0 && failures >= req.FailOnErrors {
 				break
 			}
-			results[i] = s.runBulkOperation(r, op, created)
+			results[i] = s.runBulkOperation(r, t, op, created)
 			progress = true
 			if status, _ := strconv.Atoi(results[i].Status); status >= 400 {
 				failures++
@@ -132,20 +133,20 @@ func referencesResolved(op bulkOperation, created map[string]string) bool {
 	return true
 }
 
-// runBulkOperation dispatches one operation through the server's own routes, as the client
-// that sent the bulk request.
-func (s *Server) runBulkOperation(outer *http.Request, op bulkOperation, created map[string]string) *bulkResult {
+// runBulkOperation dispatches one operation through the server's own routes, as the tenant
+// the bulk request was authenticated as.
+func (s *Server) runBulkOperation(outer *http.Request, t tenant.Tenant, op bulkOperation, created map[string]string) *bulkResult {
 	resolve := func(text string) string {
 		return bulkIDReference.ReplaceAllStringFunc(text, func(ref string) string { return created[strings.TrimPrefix(ref, "bulkId:")] })
 	}
 	method := strings.ToUpper(op.Method)
 	path := BasePath + "/" + strings.TrimPrefix(resolve(op.Path), "/")
-	inner, err := http.NewRequestWithContext(outer.Context(), method, path, bytes.NewReader([]byte(resolve(string(op.Data)))))
+	ctx := context.WithValue(outer.Context(), bulkTenantKey{}, t)
+	inner, err := http.NewRequestWithContext(ctx, method, path, bytes.NewReader([]byte(resolve(string(op.Data)))))
 	if err != nil {
 		return bulkError(op, scimerr.InvalidValue("invalid path %q", op.Path))
 	}
-	inner.Host, inner.TLS = outer.Host, outer.TLS
-	inner.Header.Set("Authorization", outer.Header.Get("Authorization"))
+	inner.Host, inner.TLS, inner.RemoteAddr = outer.Host, outer.TLS, outer.RemoteAddr
 	inner.Header.Set("Content-Type", ContentType)
 	if op.Version != "" {
 		inner.Header.Set("If-Match", op.Version)

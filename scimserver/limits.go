@@ -1,10 +1,9 @@
 package scimserver
 
 import (
-	"math"
-	"net"
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/time/rate"
@@ -13,104 +12,84 @@ import (
 	"github.com/scim-operator/scim-operator/internal/scimerr"
 )
 
-// tenantLimits applies each tenant's rateLimit setting: one token bucket per tenant, rebuilt
-// when the setting changes.
+// TenantLimits are the limits of a tenant whose ScimTenant does not set them; 0 turns a limit
+// off. Each tenant has its own: one tenant using up its share slows down no other.
+type TenantLimits struct {
+	// RequestsPerSecond is the sustained request rate; over it: 429 with Retry-After.
+	RequestsPerSecond int
+	// Burst is how many requests may arrive at once.
+	Burst int
+	// MaxInFlight is how many requests are served at once; one more gets 429 with Retry-After.
+	MaxInFlight int
+}
+
+// tenantLimits applies each tenant's rate and concurrency limits: its rateLimit setting, or
+// the server's defaults for what the setting leaves out. A tenant's state is rebuilt when its
+// limits change.
 type tenantLimits struct {
-	mu       sync.Mutex
-	limiters map[string]tenantLimiter
+	defaults TenantLimits
+	byTenant sync.Map // namespace → *tenantLimiter
 }
 
 type tenantLimiter struct {
-	setting scimv1.RateLimit
-	limiter *rate.Limiter
+	limits   TenantLimits
+	limiter  *rate.Limiter // nil: no rate limit
+	inFlight atomic.Int64
 }
 
-// allow takes one request from the tenant's bucket, or returns a 429 saying when to retry.
-func (l *tenantLimits) allow(ns string, setting *scimv1.RateLimit) error {
+// effective are the limits of a tenant with setting (nil: none).
+func (l *tenantLimits) effective(setting *scimv1.RateLimit) TenantLimits {
+	eff := l.defaults
 	if setting == nil {
-		return nil
+		return eff
 	}
-	l.mu.Lock()
-	current, ok := l.limiters[ns]
-	if !ok || current.setting != *setting {
-		burst := int(setting.Burst)
-		if burst == 0 {
-			burst = int(setting.RequestsPerSecond)
+	if setting.RequestsPerSecond != nil {
+		eff.RequestsPerSecond = int(*setting.RequestsPerSecond)
+		eff.Burst = eff.RequestsPerSecond
+	}
+	if setting.Burst > 0 {
+		eff.Burst = int(setting.Burst)
+	}
+	if setting.MaxInFlight != nil {
+		eff.MaxInFlight = int(*setting.MaxInFlight)
+	}
+	return eff
+}
+
+// acquire admits one request of the tenant of namespace ns, or returns a 429 saying when to
+// retry. An admitted request is released when it is answered.
+func (l *tenantLimits) acquire(ns string, setting *scimv1.RateLimit) (*tenantLimiter, error) {
+	limits := l.effective(setting)
+	var current *tenantLimiter
+	if v, ok := l.byTenant.Load(ns); ok {
+		current = v.(*tenantLimiter)
+	}
+	if current == nil || current.limits != limits {
+		current = &tenantLimiter{limits: limits}
+		if limits.RequestsPerSecond > 0 {
+			current.limiter = rate.NewLimiter(rate.Limit(limits.RequestsPerSecond), max(limits.Burst, 1))
 		}
-		current = tenantLimiter{setting: *setting, limiter: rate.NewLimiter(rate.Limit(setting.RequestsPerSecond), burst)}
-		if l.limiters == nil {
-			l.limiters = map[string]tenantLimiter{}
-		}
-		l.limiters[ns] = current
+		l.byTenant.Store(ns, current)
 	}
-	l.mu.Unlock()
-	r := current.limiter.Reserve()
-	if delay := r.Delay(); delay > 0 {
-		r.Cancel()
-		return tooManyRequests(delay, "the tenant's request rate limit is exceeded")
-	}
-	return nil
-}
-
-// failedLogins slows down clients that keep presenting bad credentials: after a burst of
-// failures from one address, that address is refused with 429 for a while without its
-// credentials even being checked, which makes guessing tokens impractical.
-type failedLogins struct {
-	mu      sync.Mutex
-	byAddr  map[string]*rate.Limiter
-	perSec  rate.Limit
-	burst   int
-	maxAddr int
-}
-
-func newFailedLogins(burst int, perSecond float64) *failedLogins {
-	return &failedLogins{byAddr: map[string]*rate.Limiter{}, perSec: rate.Limit(perSecond), burst: burst, maxAddr: 10000}
-}
-
-// check refuses an address that has used up its failures.
-func (f *failedLogins) check(r *http.Request) error {
-	f.mu.Lock()
-	lim := f.byAddr[clientAddr(r)]
-	f.mu.Unlock()
-	if lim == nil || lim.Tokens() >= 1 {
-		return nil
-	}
-	wait := time.Duration(math.Ceil((1-lim.Tokens())/float64(f.perSec))) * time.Second
-	return tooManyRequests(wait, "too many failed authentication attempts from this address")
-}
-
-// failed records a failed authentication from the request's address.
-func (f *failedLogins) failed(r *http.Request) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	addr := clientAddr(r)
-	lim := f.byAddr[addr]
-	if lim == nil {
-		if len(f.byAddr) >= f.maxAddr {
-			f.forgetRecovered()
-		}
-		lim = rate.NewLimiter(f.perSec, f.burst)
-		f.byAddr[addr] = lim
-	}
-	lim.Allow()
-}
-
-// forgetRecovered drops addresses whose bucket has refilled, bounding memory.
-func (f *failedLogins) forgetRecovered() {
-	for addr, lim := range f.byAddr {
-		if lim.Tokens() >= float64(f.burst) {
-			delete(f.byAddr, addr)
+	if current.limiter != nil {
+		r := current.limiter.Reserve()
+		if delay := r.Delay(); delay > 0 {
+			r.Cancel()
+			return nil, tooManyRequests(delay, "the tenant's request rate limit is exceeded")
 		}
 	}
+	if limits.MaxInFlight > 0 && current.inFlight.Add(1) > int64(limits.MaxInFlight) {
+		current.inFlight.Add(-1)
+		return nil, tooManyRequests(time.Second, "the tenant has too many requests in progress")
+	}
+	return current, nil
 }
 
-// clientAddr is the peer's IP address. X-Forwarded-For is not trusted: a client could set it.
-func clientAddr(r *http.Request) string {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		return r.RemoteAddr
+// release ends a request that acquire admitted.
+func (t *tenantLimiter) release() {
+	if t.limits.MaxInFlight > 0 {
+		t.inFlight.Add(-1)
 	}
-	return host
 }
 
 func tooManyRequests(wait time.Duration, detail string) *scimerr.Error {

@@ -348,6 +348,9 @@ func matching[T any](s *Server, r *http.Request, t tenant.Tenant, q *query, k re
 		if q.filter != nil && !q.filter.Matches(m.doc) {
 			continue
 		}
+		if q.sort == nil {
+			m.doc = nil // only sorting needs it: a match costs a pointer, not a document
+		}
 		matches = append(matches, m)
 	}
 	sortMatches(q, matches)
@@ -524,39 +527,47 @@ func (s *Server) searchAll(w http.ResponseWriter, r *http.Request, t tenant.Tena
 	if req.Cursor != nil || req.SortBy != "" {
 		return scimerr.InvalidValue("a search across resource types supports neither sortBy nor cursor")
 	}
-	unpaged := req
-	unpaged.StartIndex, unpaged.Count = nil, nil
-	var all []any
-	var firstErr error
-	valid := 0
-	for _, rt := range resourceTypes {
-		q, err := s.parseQuery(unpaged, rt, t)
-		if err != nil {
-			firstErr = err
-			continue
-		}
-		valid++
-		q.count = int(^uint(0) >> 1)
-		var page resultPage
-		if rt == schema.UserResourceType {
-			page, err = runQuery(s, r, t, q, s.users())
-		} else {
-			page, err = runQuery(s, r, t, q, s.groups())
-		}
-		if err != nil {
-			return err
-		}
-		all = append(all, page.resources...)
-	}
-	if valid == 0 {
-		return firstErr
-	}
-	paged, err := s.parseQuery(searchRequest{StartIndex: req.StartIndex, Count: req.Count}, schema.UserResourceType, t)
+	page, err := searchAcross(s, r, t, req, s.users(), s.groups())
 	if err != nil {
 		return err
 	}
-	from := min(paged.startIndex-1, len(all))
-	to := min(from+paged.count, len(all))
-	writeJSON(w, http.StatusOK, resource.NewListResponse(len(all), paged.startIndex, all[from:to]))
+	writeJSON(w, http.StatusOK, resource.NewListResponse(page.total, page.startIndex, page.resources))
 	return nil
+}
+
+// searchAcross pages before it renders: the requested window of "users, then groups" is cut
+// from each type's matches, so only the page is rendered, whatever the size of the tenant.
+func searchAcross(s *Server, r *http.Request, t tenant.Tenant, req searchRequest,
+	users resourceKind[scimv1.ScimUser], groups resourceKind[scimv1.ScimGroup]) (resultPage, error) {
+	paged, err := s.parseQuery(searchRequest{StartIndex: req.StartIndex, Count: req.Count}, schema.UserResourceType, t)
+	if err != nil {
+		return resultPage{}, err
+	}
+	userQuery, userErr := s.parseQuery(req, schema.UserResourceType, t)
+	groupQuery, groupErr := s.parseQuery(req, schema.GroupResourceType, t)
+	if userErr != nil && groupErr != nil {
+		return resultPage{}, userErr
+	}
+	page := resultPage{startIndex: paged.startIndex}
+	skip, count := paged.startIndex-1, paged.count // still to skip and to take, across types
+	if userErr == nil {
+		userQuery.startIndex, userQuery.count = skip+1, count
+		part, err := runQuery(s, r, t, userQuery, users)
+		if err != nil {
+			return resultPage{}, err
+		}
+		page.total += part.total
+		page.resources = part.resources
+		skip, count = max(skip-part.total, 0), count-len(part.resources)
+	}
+	if groupErr == nil {
+		groupQuery.startIndex, groupQuery.count = skip+1, count
+		part, err := runQuery(s, r, t, groupQuery, groups)
+		if err != nil {
+			return resultPage{}, err
+		}
+		page.total += part.total
+		page.resources = append(page.resources, part.resources...)
+	}
+	return page, nil
 }

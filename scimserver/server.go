@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/netip"
 	"strings"
 	"time"
 
@@ -37,10 +38,20 @@ type Options struct {
 	MaxPageSize int
 	// BulkMaxOperations bounds the operations of one /Bulk request.
 	BulkMaxOperations int
-	// FailedAuthBurst failed authentications from one address are tolerated; beyond them the
-	// address is refused (429) until it has waited 1/FailedAuthPerSecond per failure.
+	// FailedAuthBurst failed authentications of one client are answered 401; beyond them its
+	// failures are answered 429 until it has waited 1/FailedAuthPerSecond per failure. A
+	// client is an address (IPv6: a /64) with the user name or client id it presents.
+	// Valid credentials are never refused.
 	FailedAuthBurst     int
 	FailedAuthPerSecond float64
+	// FailedAuthMaxClients bounds the clients whose failures are remembered; beyond it the
+	// least recently failing are forgotten.
+	FailedAuthMaxClients int
+	// TrustedProxies are the proxies (such as the Ingress controller) whose X-Forwarded-For
+	// or Forwarded header names the client; any other peer is the client itself.
+	TrustedProxies []netip.Prefix
+	// TenantLimits apply to a tenant whose ScimTenant does not set its own.
+	TenantLimits TenantLimits
 }
 
 // features are the optional protocol features this server implements, as
@@ -51,7 +62,13 @@ type features struct {
 
 // DefaultOptions are the options of a server configured with nothing.
 var DefaultOptions = Options{MaxBodyBytes: 4 << 20, DefaultPageSize: 100, MaxPageSize: 1000, BulkMaxOperations: 1000,
-	FailedAuthBurst: 20, FailedAuthPerSecond: 1}
+	FailedAuthBurst: 20, FailedAuthPerSecond: 1, FailedAuthMaxClients: 16384,
+	TenantLimits: DefaultTenantLimits}
+
+// DefaultTenantLimits are well above what identity providers send one tenant (Microsoft
+// Entra ID: at most 25 requests/s; Okta: a few at once), and low enough that one tenant cannot
+// take the whole server: 32 requests in flight with pages of at most MaxPageSize resources.
+var DefaultTenantLimits = TenantLimits{RequestsPerSecond: 100, Burst: 200, MaxInFlight: 32}
 
 // Deps are what the server is built on.
 type Deps struct {
@@ -77,7 +94,7 @@ type Server struct {
 	opts       Options
 	features   features
 	mux        *http.ServeMux
-	limits     tenantLimits
+	limits     *tenantLimits
 	failures   *failedLogins
 }
 
@@ -95,8 +112,12 @@ func New(d Deps, opts Options) *Server {
 	if opts.FailedAuthBurst == 0 {
 		opts.FailedAuthBurst, opts.FailedAuthPerSecond = DefaultOptions.FailedAuthBurst, DefaultOptions.FailedAuthPerSecond
 	}
+	if opts.FailedAuthMaxClients == 0 {
+		opts.FailedAuthMaxClients = DefaultOptions.FailedAuthMaxClients
+	}
 	s := &Server{store: d.Store, cache: d.Cache, auth: d.Auth, extensions: d.Extensions, log: d.Log, audit: d.Audit, opts: opts,
-		mux: http.NewServeMux(), failures: newFailedLogins(opts.FailedAuthBurst, opts.FailedAuthPerSecond),
+		mux: http.NewServeMux(), failures: newFailedLogins(opts.FailedAuthBurst, opts.FailedAuthPerSecond, opts.FailedAuthMaxClients),
+		limits:   &tenantLimits{defaults: opts.TenantLimits},
 		features: features{bulk: true, patch: true, filter: true, sort: true}}
 	s.routes()
 	if d.Tokens != nil {

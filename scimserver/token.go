@@ -33,18 +33,59 @@ func oauthError(err error) error {
 	return err
 }
 
-// throttleFailures protects the token endpoint as the SCIM endpoints are protected: an
-// address that keeps presenting bad client credentials is refused for a while.
+// throttleFailures protects the token endpoint as the SCIM endpoints are protected: the
+// client's credentials are always checked, and failures are counted per client address and
+// client id; a key that keeps failing gets 429 instead of the OAuth error.
 func (s *Server) throttleFailures(h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if err := s.failures.check(r); err != nil {
-			s.writeError(w, r, err)
+		h.ServeHTTP(&tokenFailures{ResponseWriter: w, s: s, r: r}, r)
+	})
+}
+
+// tokenFailures sees the token endpoint's answer as it is written: a failure (400 or 401) is
+// counted, and replaced with 429 when its key is over budget.
+type tokenFailures struct {
+	http.ResponseWriter
+	s         *Server
+	r         *http.Request
+	wroteHead bool
+	replaced  bool
+}
+
+func (f *tokenFailures) WriteHeader(status int) {
+	if f.wroteHead {
+		return
+	}
+	f.wroteHead = true
+	if status == http.StatusUnauthorized || status == http.StatusBadRequest {
+		if err := f.s.failedAuthentication(f.r, "client:"+tokenClientID(f.r), nil); err != nil {
+			f.replaced = true
+			h := f.Header()
+			for name := range h {
+				delete(h, name)
+			}
+			f.s.writeError(f.ResponseWriter, f.r, err)
 			return
 		}
-		rec := &statusRecorder{ResponseWriter: w}
-		h.ServeHTTP(rec, r)
-		if rec.status == http.StatusUnauthorized || rec.status == http.StatusBadRequest {
-			s.failures.failed(r)
-		}
-	})
+	}
+	f.ResponseWriter.WriteHeader(status)
+}
+
+func (f *tokenFailures) Write(b []byte) (int, error) {
+	if !f.wroteHead {
+		f.WriteHeader(http.StatusOK)
+	}
+	if f.replaced {
+		return len(b), nil
+	}
+	return f.ResponseWriter.Write(b)
+}
+
+// tokenClientID is the client id a token request names, from HTTP Basic or the form the
+// token handler has parsed by the time it answers.
+func tokenClientID(r *http.Request) string {
+	if id, _, ok := r.BasicAuth(); ok {
+		return id
+	}
+	return r.PostForm.Get("client_id")
 }

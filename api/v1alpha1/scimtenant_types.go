@@ -30,19 +30,30 @@ type JWTIssuer struct {
 	JWKSURL string `json:"jwksURL"`
 }
 
-// RateLimit bounds how fast a tenant's clients may call the SCIM API.
+// RateLimit bounds how fast, and how many at once, a tenant's clients may call the SCIM API.
+// A field left out takes the operator's default (--tenant-requests-per-second,
+// --tenant-burst, --tenant-max-in-flight); 0 turns that limit off for the tenant.
 type RateLimit struct {
 	// requestsPerSecond is the sustained rate; requests over it get 429 with Retry-After.
-	// +required
-	// +kubebuilder:validation:Minimum=1
+	// The operator's default (100) when omitted; 0 turns the rate limit off.
+	// +optional
+	// +kubebuilder:validation:Minimum=0
 	// +kubebuilder:validation:Maximum=100000
-	RequestsPerSecond int32 `json:"requestsPerSecond"`
+	RequestsPerSecond *int32 `json:"requestsPerSecond,omitempty"`
 
-	// burst is how many requests may arrive at once; requestsPerSecond when omitted.
+	// burst is how many requests may arrive at once: requestsPerSecond when that is set and
+	// this is omitted, the operator's default (200) when both are omitted.
 	// +optional
 	// +kubebuilder:validation:Minimum=1
 	// +kubebuilder:validation:Maximum=100000
 	Burst int32 `json:"burst,omitempty"`
+
+	// maxInFlight is how many of the tenant's requests are served at once; one more gets 429
+	// with Retry-After. The operator's default (32) when omitted; 0 turns it off.
+	// +optional
+	// +kubebuilder:validation:Minimum=0
+	// +kubebuilder:validation:Maximum=100000
+	MaxInFlight *int32 `json:"maxInFlight,omitempty"`
 }
 
 // InputPolicy says what happens to input the server does not understand.
@@ -94,7 +105,8 @@ type ScimTenantSpec struct {
 	// +kubebuilder:validation:Maximum=10000
 	MaxPageSize *int32 `json:"maxPageSize,omitempty"`
 
-	// rateLimit bounds the tenant's request rate; unlimited when omitted.
+	// rateLimit bounds the tenant's request rate and its requests in flight; the operator's
+	// defaults apply when omitted (see RateLimit).
 	// +optional
 	RateLimit *RateLimit `json:"rateLimit,omitempty"`
 
@@ -120,7 +132,7 @@ type ScimTenantSpec struct {
 }
 
 // ScimTenant configures the tenant of its namespace: accepted extensions, page sizes, rate
-// limit and trusted token issuers. A namespace without one is a tenant with the defaults as
+// and concurrency limits and trusted token issuers. A namespace without one is a tenant with the defaults as
 // soon as it holds a credential Secret. Only one ScimTenant per namespace is honoured: the
 // oldest.
 // +kubebuilder:object:root=true

@@ -29,6 +29,10 @@ func main() {
 	flag.DurationVar(&opts.AccessTokenTTL, "access-token-ttl", time.Hour, "Lifetime of access tokens from the OAuth token endpoint.")
 	flag.StringVar(&opts.TLSSecret, "tls-secret", "", "namespace/name of a kubernetes.io/tls Secret to serve HTTPS with (reloaded on change); plain HTTP when empty.")
 	flag.IntVar(&opts.Workers, "workers", 4, "Users, and groups, reconciled at once.")
+	flag.IntVar(&opts.SCIM.TenantLimits.RequestsPerSecond, "tenant-requests-per-second", scimserver.DefaultTenantLimits.RequestsPerSecond, "Requests per second of a tenant whose ScimTenant sets no rateLimit.requestsPerSecond; over it: 429 with Retry-After. 0 turns the default off.")
+	flag.IntVar(&opts.SCIM.TenantLimits.Burst, "tenant-burst", scimserver.DefaultTenantLimits.Burst, "Requests a tenant may send at once above its rate, when its ScimTenant sets neither rateLimit.requestsPerSecond nor rateLimit.burst.")
+	flag.IntVar(&opts.SCIM.TenantLimits.MaxInFlight, "tenant-max-in-flight", scimserver.DefaultTenantLimits.MaxInFlight, "Requests of one tenant served at once when its ScimTenant sets no rateLimit.maxInFlight; one more gets 429 with Retry-After. 0 turns the default off.")
+	trustedProxies := flag.String("trusted-proxies", "", "Comma-separated CIDRs or addresses of proxies (such as the Ingress controller's pods) whose X-Forwarded-For or Forwarded header names the client; from any other peer these headers are ignored.")
 	watch := flag.String("watch-namespaces", "", "Comma-separated tenant namespaces to serve (namespaced mode); all namespaces when empty.")
 	zapOpts := zap.Options{}
 	zapOpts.BindFlags(flag.CommandLine)
@@ -39,6 +43,11 @@ func main() {
 
 	log := zap.New(zap.UseFlagOptions(&zapOpts))
 	ctrl.SetLogger(log)
+	var err error
+	if opts.SCIM.TrustedProxies, err = scimserver.ParseTrustedProxies(*trustedProxies); err != nil {
+		log.Error(err, "invalid --trusted-proxies")
+		os.Exit(2)
+	}
 	ctx := ctrl.SetupSignalHandler()
 
 	op, err := operator.New(ctx, ctrl.GetConfigOrDie(), opts, log)

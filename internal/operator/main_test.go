@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"net/netip"
 	"os"
 	"strings"
 	"sync"
@@ -53,6 +54,11 @@ func run(m *testing.M) int {
 	// Every test connects from 127.0.0.1 and many wait for a new credential with failing
 	// requests; the throttling test uses its own address.
 	scimOpts.FailedAuthBurst = failedAuthBurst
+	// 127.0.0.3 plays an Ingress controller; every other peer is a client itself.
+	scimOpts.TrustedProxies = []netip.Prefix{netip.MustParsePrefix(trustedProxy + "/32")}
+	// Tests drive their tenants faster than an identity provider would; a test of the limits
+	// sets them in its ScimTenant.
+	scimOpts.TenantLimits = scimserver.TenantLimits{}
 	// One member per shard past the first 64: a group of a few hundred members goes through
 	// the shard counts a 100,000-member group does (TestGroupOutgrowsItsShards).
 	op, stop, err := operatortest.Start(cfg, operator.Options{SCIM: scimOpts, Audit: &audit, MembersPerShard: membersPerShard})
@@ -80,6 +86,9 @@ func run(m *testing.M) int {
 }
 
 const failedAuthBurst = 500
+
+// trustedProxy is the address the operator trusts to name clients in X-Forwarded-For.
+const trustedProxy = "127.0.0.3"
 
 // auditRecords collects what the operator writes to its audit log.
 var auditRecords records

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -227,5 +228,49 @@ func TestSearchWithPost(t *testing.T) {
 	root := call(t, token, http.MethodPost, "/.search", map[string]any{"filter": `meta.created pr`}).Expect(t, http.StatusOK)
 	if root.Body["totalResults"] != 2.0 {
 		t.Errorf("/.search: %s", root.Raw)
+	}
+}
+
+// A root-level search pages across users, then groups, with the totals of both: each page is
+// the slice of the whole answer the caller asks for, whether it falls among users, groups or
+// across the two.
+func TestRootSearchPagesAcrossUsersAndGroups(t *testing.T) {
+	_, token := newTenant(t)
+	for i := range 3 {
+		call(t, token, http.MethodPost, "/Users", map[string]any{"userName": fmt.Sprintf("root-user-%d", i)}).Expect(t, http.StatusCreated)
+	}
+	for i := range 2 {
+		call(t, token, http.MethodPost, "/Groups", map[string]any{"displayName": fmt.Sprintf("root-group-%d", i)}).Expect(t, http.StatusCreated)
+	}
+	search := func(body map[string]any) (names []string, total, startIndex any) {
+		res := call(t, token, http.MethodPost, "/.search", body).Expect(t, http.StatusOK)
+		for _, r := range res.Body["Resources"].([]any) {
+			doc := r.(map[string]any)
+			if n, ok := doc["userName"].(string); ok {
+				names = append(names, n)
+			} else {
+				names = append(names, doc["displayName"].(string))
+			}
+		}
+		return names, res.Body["totalResults"], res.Body["startIndex"]
+	}
+	all, total, _ := search(map[string]any{})
+	if len(all) != 5 || total != 5.0 || !strings.HasPrefix(all[2], "root-user-") || !strings.HasPrefix(all[3], "root-group-") {
+		t.Fatalf("the whole answer: %v, total %v; want 3 users, then 2 groups", all, total)
+	}
+	for _, c := range []struct{ startIndex, count int }{{1, 2}, {3, 2}, {2, 3}, {5, 10}, {4, 0}, {9, 3}} {
+		names, total, startIndex := search(map[string]any{"startIndex": c.startIndex, "count": c.count})
+		from := min(c.startIndex-1, len(all))
+		want := all[from:min(from+c.count, len(all))]
+		if len(want) == 0 {
+			want = nil
+		}
+		if diff := cmp.Diff(want, names); diff != "" || total != 5.0 || startIndex != float64(c.startIndex) {
+			t.Errorf("from %d, %d: total %v, startIndex %v (-want +got):\n%s", c.startIndex, c.count, total, startIndex, diff)
+		}
+	}
+	names, total, _ := search(map[string]any{"filter": `displayName sw "root-group"`, "startIndex": 2, "count": 5})
+	if diff := cmp.Diff(all[4:], names); diff != "" || total != 2.0 {
+		t.Errorf("filtered: total %v (-want +got):\n%s", total, diff)
 	}
 }

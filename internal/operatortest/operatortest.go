@@ -5,6 +5,7 @@ package operatortest
 import (
 	"context"
 	"errors"
+	"reflect"
 	"time"
 
 	"github.com/go-logr/logr"
@@ -27,7 +28,7 @@ func Start(cfg *rest.Config, opts operator.Options) (op *operator.Operator, stop
 	if opts.ProbeAddr == "" {
 		opts.ProbeAddr = "0"
 	}
-	if opts.SCIM == (scimserver.Options{}) {
+	if reflect.ValueOf(opts.SCIM).IsZero() {
 		opts.SCIM = scimserver.DefaultOptions
 	}
 	ctx, cancel := context.WithCancel(context.Background())

@@ -67,6 +67,8 @@ func TestSchemaRejectsTyposAndWrongTypes(t *testing.T) {
 		{"a string where a boolean belongs", []string{"--set-string", "crds.keep=yes"}, "keep"},
 		{"an unknown pull policy", []string{"--set", "image.pullPolicy=Sometimes"}, "pullPolicy"},
 		{"a namespace name Kubernetes refuses", []string{"--set", "watchNamespaces={Acme}"}, "watchNamespaces"},
+		{"a trusted proxy that is no address", []string{"--set", "scim.trustedProxies={ingress-nginx}"}, "trustedProxies"},
+		{"a negative tenant limit", []string{"--set", "scim.tenantLimits.maxInFlight=-1"}, "maxInFlight"},
 	} {
 		t.Run(tc.reason, func(t *testing.T) {
 			_, err := helm(append([]string{"template", "x", chart}, tc.set...)...)
@@ -83,6 +85,19 @@ func TestSchemaRejectsTyposAndWrongTypes(t *testing.T) {
 	_, err = helm("template", "x", chart, "--set", "certificate.enabled=true")
 	if err == nil || !strings.Contains(err.Error(), "issuerRef.name") {
 		t.Errorf("a certificate without an issuer: %v", err)
+	}
+}
+
+// The Deployment hands the trusted proxies and the per-tenant default limits to the manager;
+// 0 turns a limit off and must reach it as 0, not be dropped.
+func TestDeploymentPassesProxiesAndTenantLimits(t *testing.T) {
+	out := mustHelm(t, "template", "scim", chart, "--namespace", "scim-operator", "--show-only", "templates/deployment.yaml",
+		"--set", "scim.trustedProxies={10.244.0.0/16,192.168.1.7}", "--set", "scim.tenantLimits.maxInFlight=0")
+	for _, want := range []string{"--trusted-proxies=10.244.0.0/16,192.168.1.7", "--tenant-requests-per-second=100",
+		"--tenant-burst=200", "--tenant-max-in-flight=0"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("the Deployment has no %s:\n%s", want, out)
+		}
 	}
 }
 
@@ -128,6 +143,7 @@ func TestRenderedManifestsPassServerSideDryRun(t *testing.T) {
 			"--set-json", `networkPolicy.scim.from=[{"namespaceSelector":{"matchLabels":{"kubernetes.io/metadata.name":"ingress-nginx"}}}]`,
 			"--set", "tenant.token=0123456789abcdef0123456789abcdef",
 			"--set", "extraArgs={--zap-log-level=debug}",
+			"--set", "scim.trustedProxies={10.244.0.0/16}", "--set", "scim.tenantLimits.requestsPerSecond=0",
 		}, []string{
 			"Role", "RoleBinding", "Ingress", "Certificate", "ServiceMonitor", "NetworkPolicy", "Deployment",
 		}},

@@ -49,6 +49,8 @@ func run(m *testing.M) int {
 	// newTenant polls with a token the operator does not know yet; the tests run in parallel
 	// from one address.
 	opts.FailedAuthBurst = 500
+	// Parallel tests drive their tenants faster than an identity provider would.
+	opts.TenantLimits = scimserver.TenantLimits{}
 	op, stop, err := operatortest.Start(cfg, operator.Options{SCIM: opts})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
