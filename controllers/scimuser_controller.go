@@ -71,7 +71,13 @@ func (r *ScimUserReconciler) Reconcile(ctx context.Context, req ctrl.Request) (c
 	if err != nil {
 		return ctrl.Result{}, err
 	}
-	readyFromUniqueness(&u.Status.ResourceStatus, &u, "userName", u.Spec.UserName, oldest(holders))
+	kept, err := keeper(holders, func() (string, error) {
+		return r.Store.ClaimHolder(ctx, u.Namespace, scimv1.ClaimUserName, u.Spec.UserName)
+	})
+	if err != nil {
+		return ctrl.Result{}, err
+	}
+	readyFromUniqueness(&u.Status.ResourceStatus, &u, "userName", u.Spec.UserName, kept)
 	if len(apps) > 0 && len(u.Status.Apps) == 0 {
 		// Before a user first reaches an app, make sure it is not a SCIM create about to be
 		// taken back as a duplicate (store.ClaimedByOther).

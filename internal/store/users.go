@@ -52,40 +52,21 @@ func (s *Store) UsersByIndex(ctx context.Context, ns, index, value string) ([]*s
 	return servedOf(list.Items), nil
 }
 
-// CreateUser stores a new user in namespace ns. A password goes into a Secret owned by the user.
-//
-// The user's object name, and SCIM id, is derived from its userName (userObjectName), so the
-// API server itself refuses a second user with that userName: one write, where a name claim
-// would take two. When that name is taken by a user who has since been renamed or is being
-// deleted, the user gets a random id and a claim instead (docs/architecture.md, "Uniqueness").
+// CreateUser stores a new user in namespace ns, with a new id, once the user holds its
+// userName's claim. A password goes into a Secret owned by the user.
 func (s *Store) CreateUser(ctx context.Context, ns string, spec scimv1.ScimUserSpec, password *string) (*scimv1.ScimUser, error) {
-	if err := s.unheldInCache(ctx, ns, scimv1.ClaimUserName, spec.UserName, ""); err != nil {
-		return nil, err
-	}
-	u, err := s.createUserNamed(ctx, ns, userObjectName(ns, spec.UserName), spec, password)
-	if err == nil || !apierrors.IsAlreadyExists(err) {
-		return u, fromAPI(err)
-	}
-	key := types.NamespacedName{Namespace: ns, Name: userObjectName(ns, spec.UserName)}
-	if held, err := s.holdsLive(ctx, key, scimv1.ClaimUserName, spec.UserName); err != nil {
-		return nil, err
-	} else if held {
-		return nil, scimerr.Uniqueness("userName is already taken in this tenant")
-	}
 	id := newID()
-	if err := s.claimUnique(ctx, ns, scimv1.ClaimUserName, spec.UserName, id); err != nil {
-		return nil, err
-	}
-	u, err = s.createUserNamed(ctx, ns, id, spec, password)
-	if err != nil {
-		s.release(ctx, ns, scimv1.ClaimUserName, spec.UserName, id)
-	}
-	return u, fromAPI(err)
+	var u *scimv1.ScimUser
+	err := s.holding(ctx, ns, scimv1.ClaimUserName, spec.UserName, id, func(ctx context.Context) error {
+		var err error
+		u, err = s.createUser(ctx, ns, id, spec, password)
+		return err
+	})
+	return u, err
 }
 
-// createUserNamed writes user id and its password, once keepsUserName has made sure that no
-// other user got the userName first.
-func (s *Store) createUserNamed(ctx context.Context, ns, id string, spec scimv1.ScimUserSpec, password *string) (*scimv1.ScimUser, error) {
+// createUser writes user id and its password.
+func (s *Store) createUser(ctx context.Context, ns, id string, spec scimv1.ScimUserSpec, password *string) (*scimv1.ScimUser, error) {
 	u := &scimv1.ScimUser{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: id}, Spec: spec}
 	if password != nil {
 		u.Spec.PasswordSecretRef = &corev1.LocalObjectReference{Name: passwordSecretName(id)}
@@ -98,8 +79,7 @@ func (s *Store) createUserNamed(ctx context.Context, ns, id string, spec scimv1.
 		err = s.writePassword(ctx, u, *password)
 	}
 	if err != nil {
-		// Not acknowledged: take the user back rather than keep a duplicate, or a user
-		// without its password.
+		// Not acknowledged: take the user back rather than keep a user without its password.
 		_ = s.client.Delete(context.WithoutCancel(ctx), u)
 		return nil, err
 	}
@@ -171,7 +151,7 @@ func (s *Store) usersNamed(ctx context.Context, ns, index, userName string) ([]s
 // claimedByOther refuses userName when a claim on it is held by a user other than id.
 func (s *Store) claimedByOther(ctx context.Context, ns, userName, id string) error {
 	var c scimv1.ScimNameClaim
-	err := s.live.Get(ctx, types.NamespacedName{Namespace: ns, Name: claimName(scimv1.ClaimUserName, userName)}, &c)
+	err := s.live.Get(ctx, types.NamespacedName{Namespace: ns, Name: ClaimName(scimv1.ClaimUserName, userName)}, &c)
 	if apierrors.IsNotFound(err) {
 		return nil
 	} else if err != nil {
@@ -228,20 +208,21 @@ func (s *Store) ReplaceUser(ctx context.Context, ns, id string, spec scimv1.Scim
 	}
 	var u scimv1.ScimUser
 	key := types.NamespacedName{Namespace: ns, Name: id}
-	err = s.renaming(ctx, ns, scimv1.ClaimUserName, current.Spec.UserName, spec.UserName, id, func() (string, error) {
+	err = s.renaming(ctx, ns, scimv1.ClaimUserName, current.Spec.UserName, spec.UserName, id, func(ctx context.Context) error {
 		var mark string
 		if FoldKey(current.Spec.UserName) != FoldKey(spec.UserName) {
 			var err error
 			if mark, err = s.announceRename(ctx, key, spec.UserName); err != nil {
-				return "", err
+				return err
 			}
 		}
-		var previous string
 		err := s.update(ctx, key, &u, check, func() error {
+			if FoldKey(u.Spec.UserName) != FoldKey(current.Spec.UserName) {
+				return errValueChanged
+			}
 			if err := renameAnnounced(&u, spec.UserName, mark); err != nil {
 				return err
 			}
-			previous = u.Spec.UserName
 			delete(u.Annotations, RenamingAnnotation) // this rename's mark, or one left behind
 			ref := u.Spec.PasswordSecretRef
 			u.Spec = spec
@@ -254,7 +235,7 @@ func (s *Store) ReplaceUser(ctx context.Context, ns, id string, spec scimv1.Scim
 		if err != nil && mark != "" {
 			s.withdrawRename(ctx, key, mark)
 		}
-		return previous, err
+		return err
 	})
 	if err != nil {
 		return nil, err
@@ -279,7 +260,7 @@ const RenamingAnnotation = "scim.scim-operator.io/renaming-to"
 const (
 	// renameMarkLife is how long a rename's mark holds its userName: as long as a claim
 	// whose holder is not written yet.
-	renameMarkLife = claimGrace
+	renameMarkLife = ClaimGrace
 	// renameMarkUse is how long the rename itself may use its mark: well within
 	// renameMarkLife, so that the clocks of two replicas may differ by the rest.
 	renameMarkUse = 10 * time.Second
