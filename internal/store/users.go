@@ -4,8 +4,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"errors"
-	"strings"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -87,12 +85,7 @@ func (s *Store) createUser(ctx context.Context, ns, id string, spec scimv1.ScimU
 }
 
 // keepsUserName is the last step of a user's create: it refuses the userName when another
-// user has it or a rename is about to give it (userNameFree), as the cache shows them once
-// the cache holds the create. The informer applies a namespace's users in the order the API
-// server wrote them (WaitDelivered), and a rename marks its user before it renames
-// (announceRename), so of a create and a rename, or two creates, that give one userName to
-// two users, the later write's check sees the earlier: at least one backs off, and it costs
-// no API request. docs/architecture.md, "Uniqueness".
+// user has it (userNameFree), as the cache shows them once the cache holds the create.
 //
 // With liveUniqueness, a user named after its userName also reads that userName's claim from
 // the API server, as the rename that holds the claim read this user's name after making it
@@ -106,9 +99,8 @@ func (s *Store) keepsUserName(ctx context.Context, u *scimv1.ScimUser) error {
 	return s.userNameFree(ctx, u, u.Spec.UserName)
 }
 
-// userNameFree refuses userName for user u, just written, when another user has it or a rename
-// announced on another user is about to give it (RenamingAnnotation), as the cache shows them
-// once it holds u's write.
+// userNameFree refuses userName for user u, just written, when another user has it, as the
+// cache shows them once it holds u's write.
 func (s *Store) userNameFree(ctx context.Context, u *scimv1.ScimUser, userName string) error {
 	ctx, cancel := context.WithTimeout(ctx, cacheWait)
 	defer cancel()
@@ -124,21 +116,10 @@ func (s *Store) userNameFree(ctx context.Context, u *scimv1.ScimUser, userName s
 			return scimerr.Uniqueness("userName is already taken in this tenant")
 		}
 	}
-	renamers, err := s.usersNamed(ctx, u.Namespace, IndexUserNameRenamingTo, userName)
-	if err != nil {
-		return err
-	}
-	now := time.Now()
-	for i := range renamers {
-		if other := &renamers[i]; other.Name != u.Name && other.DeletionTimestamp.IsZero() && renameMarkHolds(other, now) {
-			return scimerr.Uniqueness("userName is already taken in this tenant")
-		}
-	}
 	return nil
 }
 
-// usersNamed returns the users of namespace ns that index (IndexUserName or
-// IndexUserNameRenamingTo) files under userName ignoring case, served or not, from the cache
+// usersNamed returns the users of namespace ns that index files under userName ignoring case, served or not, from the cache
 // as it is (without waiting for this replica's writes). The objects are shared with the cache
 // and must not be modified.
 func (s *Store) usersNamed(ctx context.Context, ns, index, userName string) ([]scimv1.ScimUser, error) {
@@ -207,23 +188,11 @@ func (s *Store) ReplaceUser(ctx context.Context, ns, id string, spec scimv1.Scim
 		return nil, err
 	}
 	var u scimv1.ScimUser
-	key := types.NamespacedName{Namespace: ns, Name: id}
 	err = s.renaming(ctx, ns, scimv1.ClaimUserName, current.Spec.UserName, spec.UserName, id, func(ctx context.Context) error {
-		var mark string
-		if FoldKey(current.Spec.UserName) != FoldKey(spec.UserName) {
-			var err error
-			if mark, err = s.announceRename(ctx, key, spec.UserName); err != nil {
-				return err
-			}
-		}
-		err := s.update(ctx, key, &u, check, func() error {
+		return s.update(ctx, types.NamespacedName{Namespace: ns, Name: id}, &u, check, func() error {
 			if FoldKey(u.Spec.UserName) != FoldKey(current.Spec.UserName) {
 				return errValueChanged
 			}
-			if err := renameAnnounced(&u, spec.UserName, mark); err != nil {
-				return err
-			}
-			delete(u.Annotations, RenamingAnnotation) // this rename's mark, or one left behind
 			ref := u.Spec.PasswordSecretRef
 			u.Spec = spec
 			u.Spec.PasswordSecretRef = ref
@@ -232,10 +201,6 @@ func (s *Store) ReplaceUser(ctx context.Context, ns, id string, spec scimv1.Scim
 			}
 			return nil
 		})
-		if err != nil && mark != "" {
-			s.withdrawRename(ctx, key, mark)
-		}
-		return err
 	})
 	if err != nil {
 		return nil, err
@@ -249,90 +214,6 @@ func (s *Store) ReplaceUser(ctx context.Context, ns, id string, spec scimv1.Scim
 		}
 	}
 	return &u, nil
-}
-
-// RenamingAnnotation marks a user that a rename is about to give another userName:
-// "<time> <userName>", written before the rename itself (announceRename). Until the rename is
-// written, or for renameMarkLife after the time if it never is, no other user may get that
-// userName (keepsUserName).
-const RenamingAnnotation = "scim.scim-operator.io/renaming-to"
-
-const (
-	// renameMarkLife is how long a rename's mark holds its userName: as long as a claim
-	// whose holder is not written yet.
-	renameMarkLife = ClaimGrace
-	// renameMarkUse is how long the rename itself may use its mark: well within
-	// renameMarkLife, so that the clocks of two replicas may differ by the rest.
-	renameMarkUse = 10 * time.Second
-)
-
-// announceRename marks user key as about to take userName, and checks, once the cache holds
-// the mark, that no other user has or is about to take it. It is keepsUserName's order
-// argument from the rename's side: a create (or mark) of userName that the API server wrote
-// after this mark sees the mark, one written before is seen here. The user keeps its
-// userName until the rename is written, so a rename that is refused never showed. It returns
-// the mark, which the rename's write must find unchanged (renameAnnounced).
-func (s *Store) announceRename(ctx context.Context, key types.NamespacedName, userName string) (string, error) {
-	mark := time.Now().UTC().Format(time.RFC3339Nano) + " " + userName
-	var u scimv1.ScimUser
-	err := s.update(ctx, key, &u, nil, func() error {
-		metav1.SetMetaDataAnnotation(&u.ObjectMeta, RenamingAnnotation, mark)
-		return nil
-	})
-	if err != nil {
-		return "", err
-	}
-	if err := s.userNameFree(ctx, &u, userName); err != nil {
-		s.withdrawRename(ctx, key, mark)
-		return "", err
-	}
-	return mark, nil
-}
-
-// renameAnnounced refuses a write of userName to u unless it keeps u's userName or carries
-// the mark announceRename made for it, still young enough to hold the userName. A rename
-// the cache did not show when the mark was decided on (another replica's) lands here too.
-func renameAnnounced(u *scimv1.ScimUser, userName, mark string) error {
-	if FoldKey(u.Spec.UserName) == FoldKey(userName) {
-		return nil
-	}
-	if mark == "" || u.Annotations[RenamingAnnotation] != mark {
-		return scimerr.Unavailable(retryAfter, "the user is being changed concurrently; retry")
-	}
-	if at, _, _ := parseRenameMark(mark); time.Since(at) > renameMarkUse {
-		return scimerr.Unavailable(retryAfter, "the rename took too long; retry")
-	}
-	return nil
-}
-
-// withdrawRename removes the mark of a rename that did not happen, unless another took its
-// place. A mark left behind stops counting after renameMarkLife, and the user's next change
-// removes it.
-func (s *Store) withdrawRename(ctx context.Context, key types.NamespacedName, mark string) {
-	var u scimv1.ScimUser
-	_ = s.update(context.WithoutCancel(ctx), key, &u, nil, func() error {
-		if u.Annotations[RenamingAnnotation] != mark {
-			return errNothingToWithdraw
-		}
-		delete(u.Annotations, RenamingAnnotation)
-		return nil
-	})
-}
-
-var errNothingToWithdraw = errors.New("the rename's mark is gone")
-
-// parseRenameMark splits a RenamingAnnotation into its time and userName.
-func parseRenameMark(mark string) (at time.Time, userName string, ok bool) {
-	stamp, userName, found := strings.Cut(mark, " ")
-	at, err := time.Parse(time.RFC3339Nano, stamp)
-	return at, userName, found && err == nil && userName != ""
-}
-
-// renameMarkHolds reports whether u carries a rename's mark from the last renameMarkLife
-// (the index it was found through says for which userName).
-func renameMarkHolds(u *scimv1.ScimUser, now time.Time) bool {
-	at, _, ok := parseRenameMark(u.Annotations[RenamingAnnotation])
-	return ok && now.Sub(at) <= renameMarkLife
 }
 
 // PasswordChangedAnnotation records when a user's password last changed: the password lives
