@@ -83,7 +83,7 @@ var errValueChanged = scimerr.Unavailable(retryAfter, "the resource is being cha
 func (s *Store) unheldInCache(ctx context.Context, ns string, kind scimv1.ClaimKind, value, id string) error {
 	var holders []string
 	if kind == scimv1.ClaimUserName {
-		users, err := s.usersNamed(ctx, ns, IndexUserName, value)
+		users, err := s.usersNamed(ctx, ns, value)
 		if err != nil {
 			return err
 		}
@@ -114,6 +114,16 @@ func (s *Store) unheldInCache(ctx context.Context, ns string, kind scimv1.ClaimK
 		}
 	}
 	return nil
+}
+
+// usersNamed returns the users of namespace ns with userName ignoring case, served or not,
+// from the cache as it is (without waiting for this replica's writes). The objects are shared
+// with the cache and must not be modified.
+func (s *Store) usersNamed(ctx context.Context, ns, userName string) ([]scimv1.ScimUser, error) {
+	var list scimv1.ScimUserList
+	err := s.client.List(ctx, &list, client.InNamespace(ns), client.MatchingFields{IndexUserName: FoldKey(userName)},
+		readOnly, client.DisableReadYourWritesConsistency)
+	return list.Items, fromAPI(err)
 }
 
 // holdsLive reports whether resource key, as the API server has it, exists, is not being

@@ -72,61 +72,14 @@ func (s *Store) createUser(ctx context.Context, ns, id string, spec scimv1.ScimU
 	if err := s.client.Create(ctx, u); err != nil {
 		return nil, err
 	}
-	err := s.keepsUserName(ctx, u)
-	if err == nil && password != nil {
-		err = s.writePassword(ctx, u, *password)
-	}
-	if err != nil {
-		// Not acknowledged: take the user back rather than keep a user without its password.
-		_ = s.client.Delete(context.WithoutCancel(ctx), u)
-		return nil, err
+	if password != nil {
+		if err := s.writePassword(ctx, u, *password); err != nil {
+			// Not acknowledged: take the user back rather than keep a user without its password.
+			_ = s.client.Delete(context.WithoutCancel(ctx), u)
+			return nil, err
+		}
 	}
 	return u, nil
-}
-
-// keepsUserName is the last step of a user's create: it refuses the userName when another
-// user has it (userNameFree), as the cache shows them once the cache holds the create.
-//
-// With liveUniqueness, a user named after its userName also reads that userName's claim from
-// the API server, as the rename that holds the claim read this user's name after making it
-// (claimUnique): Dekker's order through the API server, which holds whatever the cache does.
-func (s *Store) keepsUserName(ctx context.Context, u *scimv1.ScimUser) error {
-	if s.liveUniqueness && u.Name == userObjectName(u.Namespace, u.Spec.UserName) {
-		if err := s.claimedByOther(ctx, u.Namespace, u.Spec.UserName, u.Name); err != nil {
-			return err
-		}
-	}
-	return s.userNameFree(ctx, u, u.Spec.UserName)
-}
-
-// userNameFree refuses userName for user u, just written, when another user has it, as the
-// cache shows them once it holds u's write.
-func (s *Store) userNameFree(ctx context.Context, u *scimv1.ScimUser, userName string) error {
-	ctx, cancel := context.WithTimeout(ctx, cacheWait)
-	defer cancel()
-	if err := s.users.WaitDelivered(ctx, u.Namespace, resourceVersion(u)); err != nil {
-		return fromAPI(err)
-	}
-	holders, err := s.usersNamed(ctx, u.Namespace, IndexUserName, userName)
-	if err != nil {
-		return err
-	}
-	for i := range holders {
-		if other := &holders[i]; other.Name != u.Name && holdsUserName(other, userName) {
-			return scimerr.Uniqueness("userName is already taken in this tenant")
-		}
-	}
-	return nil
-}
-
-// usersNamed returns the users of namespace ns that index files under userName ignoring case, served or not, from the cache
-// as it is (without waiting for this replica's writes). The objects are shared with the cache
-// and must not be modified.
-func (s *Store) usersNamed(ctx context.Context, ns, index, userName string) ([]scimv1.ScimUser, error) {
-	var list scimv1.ScimUserList
-	err := s.client.List(ctx, &list, client.InNamespace(ns), client.MatchingFields{index: FoldKey(userName)},
-		readOnly, client.DisableReadYourWritesConsistency)
-	return list.Items, fromAPI(err)
 }
 
 // claimedByOther refuses userName when a claim on it is held by a user other than id.
