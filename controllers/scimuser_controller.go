@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"strings"
-	"time"
 
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -78,13 +77,6 @@ func (r *ScimUserReconciler) Reconcile(ctx context.Context, req ctrl.Request) (c
 		return ctrl.Result{}, err
 	}
 	readyFromUniqueness(&u.Status.ResourceStatus, &u, "userName", u.Spec.UserName, kept)
-	if len(apps) > 0 && len(u.Status.Apps) == 0 {
-		// Before a user first reaches an app, make sure it is not a SCIM create about to be
-		// taken back as a duplicate (store.ClaimedByOther).
-		if claimed, err := r.Provisioner.Store.ClaimedByOther(ctx, &u); err != nil || claimed {
-			return ctrl.Result{RequeueAfter: time.Second}, err
-		}
-	}
 	var outcome provisioning.Outcome
 	if meta.IsStatusConditionTrue(u.Status.Conditions, scimv1.ConditionReady) {
 		outcome = r.Provisioner.User(ctx, &u, apps, false)

@@ -2,8 +2,6 @@ package store
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -80,57 +78,6 @@ func (s *Store) createUser(ctx context.Context, ns, id string, spec scimv1.ScimU
 		}
 	}
 	return u, nil
-}
-
-// claimedByOther refuses userName when a claim on it is held by a user other than id.
-func (s *Store) claimedByOther(ctx context.Context, ns, userName, id string) error {
-	var c scimv1.ScimNameClaim
-	err := s.live.Get(ctx, types.NamespacedName{Namespace: ns, Name: ClaimName(scimv1.ClaimUserName, userName)}, &c)
-	if apierrors.IsNotFound(err) {
-		return nil
-	} else if err != nil {
-		return fromAPI(err)
-	}
-	if c.Spec.Holder == id {
-		return nil
-	}
-	held, err := s.claimHeld(ctx, &c)
-	if err != nil {
-		return err
-	}
-	if held {
-		return scimerr.Uniqueness("userName is already taken in this tenant")
-	}
-	return nil
-}
-
-// ClaimedByOther reports whether u's userName is claimed by another user: possible only for
-// a moment, while a user created under its userName's own name (CreateUser) is about to be
-// taken back because a renamed user holds that userName. The provisioning controller asks
-// before a user's first provisioning, so that such a user never reaches an app.
-func (s *Store) ClaimedByOther(ctx context.Context, u *scimv1.ScimUser) (bool, error) {
-	if u.Name != userObjectName(u.Namespace, u.Spec.UserName) {
-		return false, nil // it holds a claim of its own, or was made with kubectl
-	}
-	err := s.claimedByOther(ctx, u.Namespace, u.Spec.UserName, u.Name)
-	if scimerr.As(err) != nil && scimerr.As(err).ScimType == scimerr.TypeUniqueness {
-		return true, nil
-	}
-	return false, err
-}
-
-// userObjectName is the object name, and SCIM id, that a user created with userName in
-// namespace ns gets when it is free: derived from the userName ignoring case, so that the API
-// server lets only one user have it, and from the tenant, so that ids are unique across
-// tenants (RFC 7643 §3.1).
-func userObjectName(ns, userName string) string {
-	sum := sha256.Sum256([]byte(ns + "/" + FoldKey(userName)))
-	return "u-" + hex.EncodeToString(sum[:16])
-}
-
-// holdsUserName reports whether u, as read live, has userName and is not being deleted.
-func holdsUserName(u *scimv1.ScimUser, userName string) bool {
-	return u.DeletionTimestamp.IsZero() && FoldKey(u.Spec.UserName) == FoldKey(userName)
 }
 
 // ReplaceUser replaces the spec of user id (PUT, or the result of a PATCH). A nil password
