@@ -70,7 +70,13 @@ func (r *ScimGroupReconciler) Reconcile(ctx context.Context, req ctrl.Request) (
 	if err != nil {
 		return ctrl.Result{}, err
 	}
-	readyFromUniqueness(&g.Status.ResourceStatus, &g, "displayName", g.Spec.DisplayName, oldest(holders))
+	kept, err := keeper(holders, func() (string, error) {
+		return r.Store.ClaimHolder(ctx, g.Namespace, scimv1.ClaimGroupDisplayName, g.Spec.DisplayName)
+	})
+	if err != nil {
+		return ctrl.Result{}, err
+	}
+	readyFromUniqueness(&g.Status.ResourceStatus, &g, "displayName", g.Spec.DisplayName, kept)
 
 	count, err := r.Store.MemberCount(ctx, g.Namespace, g.Name)
 	if err != nil {

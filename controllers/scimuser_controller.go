@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"strings"
-	"time"
 
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -71,14 +70,13 @@ func (r *ScimUserReconciler) Reconcile(ctx context.Context, req ctrl.Request) (c
 	if err != nil {
 		return ctrl.Result{}, err
 	}
-	readyFromUniqueness(&u.Status.ResourceStatus, &u, "userName", u.Spec.UserName, oldest(holders))
-	if len(apps) > 0 && len(u.Status.Apps) == 0 {
-		// Before a user first reaches an app, make sure it is not a SCIM create about to be
-		// taken back as a duplicate (store.ClaimedByOther).
-		if claimed, err := r.Provisioner.Store.ClaimedByOther(ctx, &u); err != nil || claimed {
-			return ctrl.Result{RequeueAfter: time.Second}, err
-		}
+	kept, err := keeper(holders, func() (string, error) {
+		return r.Store.ClaimHolder(ctx, u.Namespace, scimv1.ClaimUserName, u.Spec.UserName)
+	})
+	if err != nil {
+		return ctrl.Result{}, err
 	}
+	readyFromUniqueness(&u.Status.ResourceStatus, &u, "userName", u.Spec.UserName, kept)
 	var outcome provisioning.Outcome
 	if meta.IsStatusConditionTrue(u.Status.Conditions, scimv1.ConditionReady) {
 		outcome = r.Provisioner.User(ctx, &u, apps, false)

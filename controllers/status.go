@@ -27,7 +27,7 @@ func setCondition(status *scimv1.ResourceStatus, generation int64, condType stri
 }
 
 // readyFromUniqueness is the Ready condition of a resource whose unique attribute (userName,
-// displayName) may be held by an older resource of the tenant.
+// displayName) another resource of the tenant may keep (keeper).
 func readyFromUniqueness(status *scimv1.ResourceStatus, obj client.Object, attribute, value string, holder client.Object) {
 	if holder == nil || holder.GetName() == obj.GetName() {
 		setCondition(status, obj.GetGeneration(), scimv1.ConditionReady, metav1.ConditionTrue, scimv1.ReasonAccepted,
@@ -53,20 +53,40 @@ func statusChanged(before, after any) bool {
 	return !apiequality.Semantic.DeepEqual(before, after)
 }
 
-// oldest returns the oldest of objs, by creation time then name: the one that keeps a
-// contested userName or displayName.
-func oldest[T any, PT interface {
+// keeper returns which of objs, the resources of a tenant with one userName or displayName,
+// keeps it and is served; nil when at most one of them is not being deleted (then there is
+// nothing to decide). The one the value's claim names (claimHolder, read only here) keeps it:
+// the SCIM API acknowledged it, so a resource made with kubectl never hides it. Among
+// resources without the claim (made with kubectl, or created before every value had a claim),
+// the oldest by creation time, then name. Resources being deleted are not served and keep
+// nothing.
+func keeper[T any, PT interface {
 	*T
 	client.Object
-}](objs []T) client.Object {
-	var best client.Object
+}](objs []T, claimHolder func() (string, error)) (client.Object, error) {
+	var live []PT
 	for i := range objs {
-		o := PT(&objs[i])
+		if o := PT(&objs[i]); o.GetDeletionTimestamp().IsZero() {
+			live = append(live, o)
+		}
+	}
+	if len(live) < 2 {
+		return nil, nil
+	}
+	holder, err := claimHolder()
+	if err != nil {
+		return nil, err
+	}
+	var best PT
+	for _, o := range live {
+		if o.GetName() == holder {
+			return o, nil
+		}
 		if best == nil || store.OlderFirst(o, best) {
 			best = o
 		}
 	}
-	return best
+	return best, nil
 }
 
 // requestsForOthers enqueues every one of objs except self.

@@ -73,9 +73,6 @@ type Options struct {
 	// MembersPerShard sizes the shard count of big groups (store.Options); tests make it small
 	// to grow a group's shard count with a few hundred members.
 	MembersPerShard int
-	// LiveUniqueness is store.Options.LiveUniqueness; tests run a replica with it beside one
-	// without.
-	LiveUniqueness bool
 	// SharedProcess: another operator runs in this process (tests of two replicas), so the
 	// controllers' names repeat.
 	SharedProcess bool
@@ -153,7 +150,7 @@ func New(ctx context.Context, cfg *rest.Config, opts Options, log logr.Logger) (
 	if err != nil {
 		return nil, err
 	}
-	st, err := store.New(ctx, mgr.GetClient(), live, mgr.GetCache(), store.Options{MembersPerShard: opts.MembersPerShard, LiveUniqueness: opts.LiveUniqueness})
+	st, err := store.New(ctx, mgr.GetClient(), live, mgr.GetCache(), store.Options{MembersPerShard: opts.MembersPerShard})
 	if err != nil {
 		return nil, fmt.Errorf("ordering the store's listings: %w", err)
 	}

@@ -15,56 +15,80 @@ import (
 	"github.com/scim-operator/scim-operator/internal/scimerr"
 )
 
+// A userName or group displayName is unique because every SCIM write that gives a resource
+// a value first holds that value's ScimNameClaim, an object whose name is derived from the
+// value: the API server lets only one request create it. docs/architecture.md, "Uniqueness".
+
 const (
-	// claimedAtAnnotation records when the current holder took a claim.
-	claimedAtAnnotation = "scim.scim-operator.io/claimed-at"
-	// claimGrace is how long a claim whose holder does not exist yet is still respected: the
-	// holder is created right after its claim, so an older claim without a holder was left by
-	// a request that failed half-way, and may be taken over.
-	claimGrace = 30 * time.Second
-	claimTries = 5
+	// ClaimedAtAnnotation records when a claim was made, by the clock of the replica that
+	// made it. A claim without it is as old as its creationTimestamp.
+	ClaimedAtAnnotation = "scim.scim-operator.io/claimed-at"
+	// ClaimGrace is how long a claim holds its value whatever its holder looks like: the
+	// holder may not exist yet, or not have the value yet. Past it, a claim whose holder does
+	// not have the value was left by a request that failed half-way, and is taken over.
+	ClaimGrace = 30 * time.Second
+	// claimUse is how long after making a claim its request may still send the write that
+	// gives the value: the rest of ClaimGrace is left for that write to be in flight and for
+	// the replicas' clocks to differ.
+	claimUse = 10 * time.Second
+	// claimTries bounds the takeovers of claims left behind in one request.
+	claimTries = 3
 )
 
-// claimUnique reserves a userName or group displayName for resource id. Resources made with
-// kubectl hold their value without a claim, so the cache index is asked first; a user whose
-// object name is derived from its userName (userObjectName) holds it without a claim too, so
-// once the claim is made, that object is looked up live (see createUserNamed).
-func (s *Store) claimUnique(ctx context.Context, ns string, kind scimv1.ClaimKind, value, id string) error {
+// holding runs write, which gives value to resource id, once id holds value's claim. write
+// gets a context that ends claimUse after the claim was made, so that no write is sent once
+// another request may judge the claim left behind. If write fails, the claim is released.
+func (s *Store) holding(ctx context.Context, ns string, kind scimv1.ClaimKind, value, id string, write func(context.Context) error) error {
 	if err := s.unheldInCache(ctx, ns, kind, value, id); err != nil {
 		return err
 	}
-	if err := s.claim(ctx, ns, kind, value, id); err != nil {
+	at := time.Now()
+	if err := s.claim(ctx, ns, kind, value, id, at); err != nil {
 		return err
 	}
-	if kind != scimv1.ClaimUserName || userObjectName(ns, value) == id {
-		return nil
-	}
-	held, err := s.holdsLive(ctx, types.NamespacedName{Namespace: ns, Name: userObjectName(ns, value)}, kind, value)
-	if err == nil && held {
-		err = scimerr.Uniqueness("userName is already taken in this tenant")
-	}
+	writeCtx, cancel := context.WithDeadline(ctx, at.Add(claimUse))
+	defer cancel()
+	err := write(writeCtx)
 	if err != nil {
 		s.release(ctx, ns, kind, value, id)
 	}
-	return err
+	return fromAPI(err)
 }
 
+// renaming runs write, which changes resource id's value (userName, displayName) from current
+// to next. A new value is claimed first and the old one released after; write must refuse
+// (errValueChanged) when the resource no longer has current, which the claim was decided on.
+func (s *Store) renaming(ctx context.Context, ns string, kind scimv1.ClaimKind, current, next, id string, write func(context.Context) error) error {
+	if FoldKey(current) == FoldKey(next) {
+		return write(ctx)
+	}
+	if err := s.holding(ctx, ns, kind, next, id, write); err != nil {
+		return err
+	}
+	s.release(ctx, ns, kind, current, id)
+	return nil
+}
+
+// errValueChanged: a rename was decided on a value the resource no longer has (another
+// replica changed it a moment ago, and this one's cache is behind).
+var errValueChanged = scimerr.Unavailable(retryAfter, "the resource is being changed concurrently; retry")
+
 // unheldInCache refuses value when the cache shows a resource other than id holding it and the
-// API server confirms it still does. It only saves the writes when the value is taken: what
-// keeps the value unique is the check after a user's write (userNameFree) and the claims.
-// The cache may be behind (a rename a moment ago, on this replica or another), and a stale
-// cache is no reason for a 409, so a holder it shows is read live before the value is
-// refused: one API read, on the rare path that finds one. Users are read from the cache as it
-// is, without waiting for this replica's writes.
+// API server confirms it still does. Claims keep SCIM resources unique; this spares their
+// writes when the value is taken, and keeps a new resource from taking the value of one made
+// with kubectl (or before claims were made for every value), which has no claim. The cache
+// may be behind (a rename a moment ago), and a stale cache is no reason for a 409, so a
+// holder it shows is read live before the value is refused: one API read, on the path that
+// finds one.
 func (s *Store) unheldInCache(ctx context.Context, ns string, kind scimv1.ClaimKind, value, id string) error {
 	var holders []string
 	if kind == scimv1.ClaimUserName {
-		users, err := s.usersNamed(ctx, ns, IndexUserName, value)
+		users, err := s.usersNamed(ctx, ns, value)
 		if err != nil {
 			return err
 		}
 		for i := range users {
-			if holdsUserName(&users[i], value) {
+			if users[i].DeletionTimestamp.IsZero() {
 				holders = append(holders, users[i].Name)
 			}
 		}
@@ -92,6 +116,16 @@ func (s *Store) unheldInCache(ctx context.Context, ns string, kind scimv1.ClaimK
 	return nil
 }
 
+// usersNamed returns the users of namespace ns with userName ignoring case, served or not,
+// from the cache as it is (without waiting for this replica's writes). The objects are shared
+// with the cache and must not be modified.
+func (s *Store) usersNamed(ctx context.Context, ns, userName string) ([]scimv1.ScimUser, error) {
+	var list scimv1.ScimUserList
+	err := s.client.List(ctx, &list, client.InNamespace(ns), client.MatchingFields{IndexUserName: FoldKey(userName)},
+		readOnly, client.DisableReadYourWritesConsistency)
+	return list.Items, fromAPI(err)
+}
+
 // holdsLive reports whether resource key, as the API server has it, exists, is not being
 // deleted and has value as its userName or displayName (by kind), ignoring case.
 func (s *Store) holdsLive(ctx context.Context, key types.NamespacedName, kind scimv1.ClaimKind, value string) (bool, error) {
@@ -112,37 +146,20 @@ func (s *Store) holdsLive(ctx context.Context, key types.NamespacedName, kind sc
 	return obj.GetDeletionTimestamp().IsZero() && FoldKey(current()) == FoldKey(value), nil
 }
 
-// renaming runs write, which changes resource id's unique value (userName, displayName) from
-// current to next, holding a claim on next first when the value changes (ignoring case).
-// Afterwards the value given up is released: the old one (as write read it) on success, the
-// new one on failure.
-func (s *Store) renaming(ctx context.Context, ns string, kind scimv1.ClaimKind, current, next, id string, write func() (previous string, err error)) error {
-	renamed := FoldKey(current) != FoldKey(next)
-	if renamed {
-		if err := s.claimUnique(ctx, ns, kind, next, id); err != nil {
-			return err
-		}
-	}
-	previous, err := write()
-	switch {
-	case renamed && err != nil:
-		s.release(ctx, ns, kind, next, id)
-	case renamed:
-		s.release(ctx, ns, kind, previous, id)
-	}
-	return err
-}
-
-// claim reserves value (a userName or group displayName, compared case-insensitively) for the
-// resource named holder in namespace ns. The claim's object name is derived from the value, so
-// the API server lets only one request create it: this holds across concurrent requests and
-// server replicas, unlike a check against the cache. Claims are read and written live.
-func (s *Store) claim(ctx context.Context, ns string, kind scimv1.ClaimKind, value, holder string) error {
-	key := types.NamespacedName{Namespace: ns, Name: claimName(kind, value)}
+// claim makes holder the holder of value's claim in namespace ns. The API server creates a
+// claim's name once, so of concurrent requests, on any replicas, one succeeds; the others
+// answer 409. A claim left behind (claimHeld) is deleted, with its UID and resourceVersion as
+// preconditions so that only the claim judged is removed, and made afresh. A claim already
+// naming holder (left by a release that failed) is made afresh too, so that its age is this
+// request's. A claim's holder never changes: taking one over is a new object.
+func (s *Store) claim(ctx context.Context, ns string, kind scimv1.ClaimKind, value, holder string, at time.Time) error {
+	key := types.NamespacedName{Namespace: ns, Name: ClaimName(kind, value)}
 	for range claimTries {
 		c := &scimv1.ScimNameClaim{
-			ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: key.Name, Annotations: claimedNow()},
-			Spec:       scimv1.ScimNameClaimSpec{Kind: kind, Value: value, Holder: holder},
+			ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: key.Name, Annotations: map[string]string{
+				ClaimedAtAnnotation: at.UTC().Format(time.RFC3339Nano),
+			}},
+			Spec: scimv1.ScimNameClaimSpec{Kind: kind, Value: value, Holder: holder},
 		}
 		err := s.live.Create(ctx, c)
 		if !apierrors.IsAlreadyExists(err) {
@@ -154,43 +171,46 @@ func (s *Store) claim(ctx context.Context, ns string, kind scimv1.ClaimKind, val
 		} else if err != nil {
 			return fromAPI(err)
 		}
-		if existing.Spec.Holder == holder {
-			return nil
+		if existing.Spec.Holder != holder {
+			held, err := s.claimHeld(ctx, &existing)
+			if err != nil {
+				return err
+			}
+			if held {
+				return scimerr.Uniqueness("%s is already taken in this tenant", claimAttribute(kind))
+			}
 		}
-		held, err := s.claimHeld(ctx, &existing)
-		if err != nil {
-			return err
-		}
-		if held {
-			return scimerr.Uniqueness("%s is already taken in this tenant", claimAttribute(kind))
-		}
-		// The claim was left behind: take it over, unless someone else does first.
-		existing.Spec.Holder, existing.Spec.Value = holder, value
-		existing.Annotations = claimedNow()
-		if err := s.live.Update(ctx, &existing); err == nil {
-			return nil
-		} else if !apierrors.IsConflict(err) && !apierrors.IsNotFound(err) {
+		uid, version := existing.UID, existing.ResourceVersion
+		err = s.live.Delete(ctx, &existing, client.Preconditions{UID: &uid, ResourceVersion: &version})
+		if err != nil && !apierrors.IsNotFound(err) && !apierrors.IsConflict(err) {
 			return fromAPI(err)
 		}
 	}
 	return scimerr.Unavailable(retryAfter, "%s is being claimed concurrently; retry", claimAttribute(kind))
 }
 
-// claimHeld reports whether a claim still belongs to its holder: the holder exists, is not
-// being deleted and still has the claimed value, or the claim is too young to judge.
+// claimHeld reports whether claim c still holds its value: it is younger than ClaimGrace, or
+// its holder exists, is not being deleted and has the value.
 func (s *Store) claimHeld(ctx context.Context, c *scimv1.ScimNameClaim) (bool, error) {
-	if at, err := time.Parse(time.RFC3339Nano, c.Annotations[claimedAtAnnotation]); err != nil || time.Since(at) < claimGrace {
+	if time.Since(claimedAt(c)) < ClaimGrace {
 		return true, nil
 	}
 	return s.holdsLive(ctx, types.NamespacedName{Namespace: c.Namespace, Name: c.Spec.Holder}, c.Spec.Kind, c.Spec.Value)
 }
 
+func claimedAt(c *scimv1.ScimNameClaim) time.Time {
+	if at, err := time.Parse(time.RFC3339Nano, c.Annotations[ClaimedAtAnnotation]); err == nil {
+		return at
+	}
+	return c.CreationTimestamp.Time
+}
+
 // release gives up holder's claim on value. Failures are ignored: a claim left behind is taken
-// over once its holder no longer has the value.
+// over once it is older than ClaimGrace and its holder does not have the value.
 func (s *Store) release(ctx context.Context, ns string, kind scimv1.ClaimKind, value, holder string) {
 	ctx = context.WithoutCancel(ctx)
 	var c scimv1.ScimNameClaim
-	if err := s.live.Get(ctx, types.NamespacedName{Namespace: ns, Name: claimName(kind, value)}, &c); err != nil {
+	if err := s.live.Get(ctx, types.NamespacedName{Namespace: ns, Name: ClaimName(kind, value)}, &c); err != nil {
 		return
 	}
 	if c.Spec.Holder != holder {
@@ -199,7 +219,21 @@ func (s *Store) release(ctx context.Context, ns string, kind scimv1.ClaimKind, v
 	_ = s.live.Delete(ctx, &c, client.Preconditions{UID: &c.UID, ResourceVersion: &c.ResourceVersion})
 }
 
-func claimName(kind scimv1.ClaimKind, value string) string {
+// ClaimHolder returns the name of the resource holding value's claim in namespace ns, read
+// from the API server; "" when there is no claim. The controllers ask only when two resources
+// have one value: the one the claim names was acknowledged by the SCIM API, and keeps it.
+func (s *Store) ClaimHolder(ctx context.Context, ns string, kind scimv1.ClaimKind, value string) (string, error) {
+	var c scimv1.ScimNameClaim
+	err := s.live.Get(ctx, types.NamespacedName{Namespace: ns, Name: ClaimName(kind, value)}, &c)
+	if apierrors.IsNotFound(err) {
+		return "", nil
+	}
+	return c.Spec.Holder, err
+}
+
+// ClaimName is the object name of the ScimNameClaim of a value of kind: derived from the value
+// ignoring case, so that two requests for one value meet on one name.
+func ClaimName(kind scimv1.ClaimKind, value string) string {
 	sum := sha256.Sum256([]byte(FoldKey(value)))
 	prefix := "user-"
 	if kind == scimv1.ClaimGroupDisplayName {
@@ -213,8 +247,4 @@ func claimAttribute(kind scimv1.ClaimKind) string {
 		return "displayName"
 	}
 	return "userName"
-}
-
-func claimedNow() map[string]string {
-	return map[string]string{claimedAtAnnotation: time.Now().UTC().Format(time.RFC3339Nano)}
 }

@@ -48,13 +48,12 @@ func (s *Store) CreateGroup(ctx context.Context, ns string, spec scimv1.ScimGrou
 		return nil, err
 	}
 	id := newID()
-	if err := s.claimUnique(ctx, ns, scimv1.ClaimGroupDisplayName, spec.DisplayName, id); err != nil {
-		return nil, err
-	}
 	g := &scimv1.ScimGroup{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: id}, Spec: spec}
-	if err := s.client.Create(ctx, g); err != nil {
-		s.release(ctx, ns, scimv1.ClaimGroupDisplayName, spec.DisplayName, id)
-		return nil, fromAPI(err)
+	err = s.holding(ctx, ns, scimv1.ClaimGroupDisplayName, spec.DisplayName, id, func(ctx context.Context) error {
+		return s.client.Create(ctx, g)
+	})
+	if err != nil {
+		return nil, err
 	}
 	if err := s.AddMembers(ctx, g, members); err != nil {
 		_ = s.DeleteGroup(context.WithoutCancel(ctx), ns, id, nil)
@@ -71,14 +70,14 @@ func (s *Store) ReplaceGroup(ctx context.Context, ns, id string, spec scimv1.Sci
 		return nil, err
 	}
 	var g scimv1.ScimGroup
-	err = s.renaming(ctx, ns, scimv1.ClaimGroupDisplayName, current.Spec.DisplayName, spec.DisplayName, id, func() (string, error) {
-		var previous string
-		err := s.update(ctx, types.NamespacedName{Namespace: ns, Name: id}, &g, check, func() error {
-			previous = g.Spec.DisplayName
+	err = s.renaming(ctx, ns, scimv1.ClaimGroupDisplayName, current.Spec.DisplayName, spec.DisplayName, id, func(ctx context.Context) error {
+		return s.update(ctx, types.NamespacedName{Namespace: ns, Name: id}, &g, check, func() error {
+			if FoldKey(g.Spec.DisplayName) != FoldKey(current.Spec.DisplayName) {
+				return errValueChanged
+			}
 			g.Spec = spec
 			return nil
 		})
-		return previous, err
 	})
 	if err != nil {
 		return nil, err

@@ -18,9 +18,6 @@ import (
 const (
 	// IndexUserName indexes ScimUsers by lower-cased userName (userName is case-insensitive).
 	IndexUserName = "scim.userName"
-	// IndexUserNameRenamingTo indexes ScimUsers by the lower-cased userName a rename
-	// announced on them is about to give them (RenamingAnnotation).
-	IndexUserNameRenamingTo = "scim.user.renamingTo"
 	// IndexUserExternalID indexes ScimUsers by externalId (case-exact).
 	IndexUserExternalID = "scim.user.externalId"
 	// IndexUserEmail indexes ScimUsers by their lower-cased email values.
@@ -50,12 +47,6 @@ func SetupIndexes(ctx context.Context, informers Informers) error {
 	}{
 		{&scimv1.ScimUser{}, IndexUserName, func(o client.Object) []string {
 			return []string{FoldKey(o.(*scimv1.ScimUser).Spec.UserName)}
-		}},
-		{&scimv1.ScimUser{}, IndexUserNameRenamingTo, func(o client.Object) []string {
-			if _, userName, ok := parseRenameMark(o.GetAnnotations()[RenamingAnnotation]); ok {
-				return []string{FoldKey(userName)}
-			}
-			return nil
 		}},
 		{&scimv1.ScimUser{}, IndexUserExternalID, func(o client.Object) []string {
 			return nonEmpty(o.(*scimv1.ScimUser).Spec.ExternalID)

@@ -30,17 +30,6 @@ type Order[T any, PT interface {
 	mu      sync.RWMutex
 	tenants map[string]*tenantOrder[T, PT]
 	synced  func() bool
-
-	// delivered is, per namespace, how far the informer's events have come (WaitDelivered).
-	deliveredMu sync.Mutex
-	delivered   map[string]*watermark
-}
-
-// watermark is the newest resourceVersion delivered in a namespace; advanced, when someone
-// waits, is closed as it moves.
-type watermark struct {
-	version  uint64
-	advanced chan struct{}
 }
 
 type tenantOrder[T any, PT interface {
@@ -66,9 +55,8 @@ func newOrder[T any, PT interface {
 	client.Object
 }]() *Order[T, PT] {
 	return &Order[T, PT]{
-		tenants:   map[string]*tenantOrder[T, PT]{},
-		synced:    func() bool { return false },
-		delivered: map[string]*watermark{},
+		tenants: map[string]*tenantOrder[T, PT]{},
+		synced:  func() bool { return false },
 	}
 }
 
@@ -88,7 +76,6 @@ func (o *Order[T, PT]) watch(informer eventSource) error {
 			}
 			if p, ok := obj.(PT); ok {
 				o.forget(p)
-				o.deliver(p)
 			}
 		},
 	})
@@ -102,63 +89,7 @@ func (o *Order[T, PT]) watch(informer eventSource) error {
 func (o *Order[T, PT]) observe(obj any) {
 	if p, ok := obj.(PT); ok {
 		o.put(p)
-		o.deliver(p)
 	}
-}
-
-// deliver moves the watermark of obj's namespace to obj's version. It is called for the
-// informer's events only, never for this replica's own writes: the informer has updated its
-// cache (and indexes) before it hands an event to a handler, so once the watermark reaches
-// a version, the cache holds every write of this kind in that namespace up to that version.
-func (o *Order[T, PT]) deliver(obj PT) {
-	version := resourceVersion(obj)
-	o.deliveredMu.Lock()
-	defer o.deliveredMu.Unlock()
-	w := o.watermark(obj.GetNamespace())
-	if version <= w.version {
-		return
-	}
-	w.version = version
-	if w.advanced != nil {
-		close(w.advanced)
-		w.advanced = nil
-	}
-}
-
-// WaitDelivered returns once the informer has delivered, in namespace ns, an event of
-// version or newer: a write of this replica that returned version is then in the cache, and
-// so is every other write of this kind in ns that the API server made before it (one watch
-// delivers a namespace's events in the order of their versions).
-func (o *Order[T, PT]) WaitDelivered(ctx context.Context, ns string, version uint64) error {
-	for {
-		o.deliveredMu.Lock()
-		w := o.watermark(ns)
-		if w.version >= version {
-			o.deliveredMu.Unlock()
-			return nil
-		}
-		if w.advanced == nil {
-			w.advanced = make(chan struct{})
-		}
-		advanced := w.advanced
-		o.deliveredMu.Unlock()
-		select {
-		case <-advanced:
-		case <-ctx.Done():
-			return ctx.Err()
-		}
-	}
-}
-
-// watermark returns the watermark of ns; the caller holds deliveredMu. Namespaces are kept
-// for good (they are few), so a waiter's channel is never dropped.
-func (o *Order[T, PT]) watermark(ns string) *watermark {
-	w := o.delivered[ns]
-	if w == nil {
-		w = &watermark{}
-		o.delivered[ns] = w
-	}
-	return w
 }
 
 // put records obj unless o holds a newer version. An equal version replaces what o holds:

@@ -9,7 +9,6 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
-	clientfeatures "k8s.io/client-go/features"
 	"k8s.io/client-go/util/retry"
 	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -32,9 +31,6 @@ type Store struct {
 	members *memberGroups
 	// membersPerShard sizes the shard count of big groups (ShardCount).
 	membersPerShard int
-	// liveUniqueness: a user's create also checks its userName against the claims in the API
-	// server (keepsUserName), for when the cache cannot be trusted to apply writes in order.
-	liveUniqueness bool
 }
 
 // Options tune a store.
@@ -42,11 +38,6 @@ type Options struct {
 	// MembersPerShard is about how many members a shard of a big group holds before the
 	// group's shard count doubles; DefaultMembersPerShard when 0.
 	MembersPerShard int
-	// LiveUniqueness makes a user's create also read the userName's claim from the API server
-	// after writing the user, one API request more (the protocol before the cache check). It
-	// is forced on when client-go's informers do not apply writes in order
-	// (CacheAppliesWritesInOrder).
-	LiveUniqueness bool
 }
 
 // Informers gives the informers of the cache that cached reads from.
@@ -63,7 +54,6 @@ func New(ctx context.Context, cached, live client.Client, informers Informers, o
 		groups:          newOrder[scimv1.ScimGroup](),
 		members:         newMemberGroups(),
 		membersPerShard: cmp.Or(opts.MembersPerShard, DefaultMembersPerShard),
-		liveUniqueness:  opts.LiveUniqueness || !CacheAppliesWritesInOrder(),
 	}
 	s.client = boundedReads{recordingWrites{Client: cached, users: s.users, groups: s.groups, members: s.members}}
 	for obj, order := range map[client.Object]interface{ watch(eventSource) error }{
@@ -78,16 +68,6 @@ func New(ctx context.Context, cached, live client.Client, informers Informers, o
 		}
 	}
 	return s, nil
-}
-
-// CacheAppliesWritesInOrder reports whether client-go's informers hand out a namespace's
-// events in the order the API server wrote them, with a re-list applied to the cache as a
-// whole before its events are handed out (features InOrderInformers and AtomicFIFO, on by
-// default since client-go 1.36; KUBE_FEATURE_AtomicFIFO=false turns the second off). The
-// uniqueness check of user creates relies on it (keepsUserName).
-func CacheAppliesWritesInOrder() bool {
-	gates := clientfeatures.FeatureGates()
-	return gates.Enabled(clientfeatures.InOrderInformers) && gates.Enabled(clientfeatures.AtomicFIFO)
 }
 
 // UserOrder is the served users of each tenant, oldest first, for listings.
