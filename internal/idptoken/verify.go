@@ -50,12 +50,16 @@ type Verifier struct {
 	now  func() time.Time // tests move the clock
 }
 
-// NewVerifier returns a verifier fetching keys with httpClient; nil means
-// http.DefaultClient. Each fetch is bounded by its own timeout whatever the client's.
+// NewVerifier returns a verifier fetching keys with httpClient, which should come from
+// NewHTTPClient (nil means NewHTTPClient(nil)). Whatever the client, redirects to another
+// scheme or host are refused and each fetch is bounded by its own timeout.
 func NewVerifier(httpClient *http.Client) *Verifier {
 	if httpClient == nil {
-		httpClient = http.DefaultClient
+		httpClient = NewHTTPClient(nil)
 	}
+	c := *httpClient
+	c.CheckRedirect = sameOrigin
+	httpClient = &c
 	v := &Verifier{now: time.Now}
 	v.keys = newKeyCache(httpClient, func() time.Time { return v.now() })
 	return v
