@@ -2,6 +2,7 @@ package tenant
 
 import (
 	"context"
+	"crypto/sha256"
 	"crypto/subtle"
 	"errors"
 	"fmt"
@@ -25,6 +26,9 @@ var (
 // AccessTokens verifies the access tokens the operator's token endpoint issued.
 type AccessTokens interface {
 	Verify(token string) (t Tenant, subject string, err error)
+	// Bound reports whether t, as Verify returned it, was issued for a client whose
+	// ClientBinding is binding.
+	Bound(t Tenant, binding []byte) bool
 }
 
 // Authenticator resolves credentials to tenants, reading credential Secrets and ScimTenants
@@ -60,8 +64,7 @@ func (a *Authenticator) Bearer(ctx context.Context, token string) (Tenant, error
 	}
 	if a.tokens != nil {
 		if t, _, err := a.tokens.Verify(token); err == nil {
-			// A token dies with the client Secret that obtained it.
-			return t, a.stillExists(ctx, t)
+			return t, a.stillBound(ctx, t)
 		}
 	}
 	return a.idpToken(ctx, token)
@@ -85,7 +88,7 @@ func (a *Authenticator) Client(ctx context.Context, clientID, clientSecret strin
 	if err != nil {
 		return Tenant{}, err
 	}
-	return Tenant{Namespace: s.Namespace, Credential: s.Name}, nil
+	return Tenant{Namespace: s.Namespace, Credential: s.Name, ClientBinding: clientBinding(s)}, nil
 }
 
 // ResourceOwner authenticates an OAuth client and the user named in its Secret
@@ -98,7 +101,7 @@ func (a *Authenticator) ResourceOwner(ctx context.Context, clientID, clientSecre
 	if len(s.Data[UsernameKey]) == 0 || !equal(s.Data[UsernameKey], username) || !equal(s.Data[PasswordKey], password) {
 		return Tenant{}, ErrInvalidGrant
 	}
-	return Tenant{Namespace: s.Namespace, Credential: s.Name}, nil
+	return Tenant{Namespace: s.Namespace, Credential: s.Name, ClientBinding: clientBinding(s)}, nil
 }
 
 func (a *Authenticator) client(ctx context.Context, clientID, clientSecret string) (*corev1.Secret, error) {
@@ -143,16 +146,31 @@ func (a *Authenticator) match(ctx context.Context, method string, value []byte, 
 	return found, nil
 }
 
-func (a *Authenticator) stillExists(ctx context.Context, t Tenant) error {
+// stillBound accepts an access token only while the client Secret that obtained it exists
+// unchanged: deleting it, recreating it (a new UID) or rotating its secret in place revokes
+// the tokens issued before.
+func (a *Authenticator) stillBound(ctx context.Context, t Tenant) error {
 	var s corev1.Secret
 	err := a.reader.Get(ctx, types.NamespacedName{Namespace: t.Namespace, Name: t.Credential}, &s, client.DisableReadYourWritesConsistency)
 	if client.IgnoreNotFound(err) != nil {
 		return err
 	}
-	if err != nil || s.Labels[CredentialLabel] != MethodOAuthClient {
+	if err != nil || s.Labels[CredentialLabel] != MethodOAuthClient || !a.tokens.Bound(t, clientBinding(&s)) {
 		return ErrUnauthenticated
 	}
 	return nil
+}
+
+// clientBinding identifies one client Secret with one secret: a hash of its UID and its
+// client_secret. The token carries it only keyed with the signing key (oauth.Issuer), so a
+// leaked token tells nothing about the secret.
+func clientBinding(s *corev1.Secret) []byte {
+	h := sha256.New()
+	h.Write([]byte("scim-operator oauth client\x00"))
+	h.Write([]byte(s.UID))
+	h.Write([]byte{0})
+	h.Write(s.Data[ClientSecretKey])
+	return h.Sum(nil)
 }
 
 // idpToken authenticates a JWT of an identity provider trusted by the ScimTenant of some
