@@ -172,6 +172,9 @@ func New(ctx context.Context, cfg *rest.Config, opts Options, log logr.Logger) (
 	if err := (&controllers.ScimAppReconciler{Client: mgr.GetClient(), Provisioner: prov, Events: events}).SetupWithManager(mgr); err != nil {
 		return nil, fmt.Errorf("setting up the ScimApp controller: %w", err)
 	}
+	if err := (&controllers.ScimTenantReconciler{Client: mgr.GetClient(), Events: events}).SetupWithManager(mgr); err != nil {
+		return nil, fmt.Errorf("setting up the ScimTenant controller: %w", err)
+	}
 	if err := mgr.AddHealthzCheck("ping", healthz.Ping); err != nil {
 		return nil, err
 	}

@@ -21,6 +21,9 @@ import (
 var (
 	ErrInvalidClient = errors.New("invalid client")
 	ErrInvalidGrant  = errors.New("invalid resource owner credentials")
+	// ErrInsufficientScope means a valid identity provider token lacks a role its tenant
+	// requires: 403 (RFC 6750 insufficient_scope), not 401.
+	ErrInsufficientScope = errors.New("insufficient scope")
 )
 
 // AccessTokens verifies the access tokens the operator's token endpoint issued.
@@ -173,46 +176,67 @@ func clientBinding(s *corev1.Secret) []byte {
 	return h.Sum(nil)
 }
 
-// idpToken authenticates a JWT of an identity provider trusted by the ScimTenant of some
-// namespace, chosen by the token's issuer and checked against that provider's keys.
+// idpToken authenticates a JWT of an identity provider: the (issuer, audience) pairs of the
+// token choose the one ScimTenant they belong to (see trust.go), and only its declaration is
+// checked.
 func (a *Authenticator) idpToken(ctx context.Context, token string) (Tenant, error) {
 	if a.idp == nil {
 		return Tenant{}, ErrUnauthenticated
 	}
-	issuer, err := idptoken.Issuer(token)
-	if err != nil || issuer == "" {
+	issuer, audiences, err := idptoken.Unverified(token)
+	if err != nil {
 		return Tenant{}, ErrUnauthenticated
 	}
-	tenants, err := a.tenantsTrusting(ctx, issuer)
+	owners, err := pairOwners(ctx, a.reader, issuer)
 	if err != nil {
 		return Tenant{}, err
 	}
-	// Exactly one tenant must accept the token (its audience tells tenants of one provider
-	// apart); a token two tenants would accept authenticates nobody.
-	var accepted []Tenant
-	keysUnavailable := false
-	for _, t := range tenants {
-		for _, trusted := range t.Spec.JWTIssuers {
-			if trusted.Issuer != issuer {
-				continue
-			}
-			subject, err := a.idp.Verify(ctx, token, idptoken.Config{Issuer: trusted.Issuer, Audiences: trusted.Audiences, JWKSURL: trusted.JWKSURL})
-			if err == nil {
-				accepted = append(accepted, Tenant{Namespace: t.Namespace, Credential: fmt.Sprintf("jwt %s sub=%s", issuer, subject)})
-				break
-			}
-			keysUnavailable = keysUnavailable || errors.Is(err, idptoken.ErrKeysUnavailable)
+	var owner *trustedPair
+	for _, aud := range audiences {
+		o, ok := owners[aud]
+		switch {
+		case !ok:
+			continue
+		case owner != nil && owner.tenant.UID != o.tenant.UID:
+			// Audiences of two tenants: it must never land in the wrong one.
+			return Tenant{}, ErrUnauthenticated
+		case owner == nil:
+			owner = &o
 		}
 	}
+	if owner == nil {
+		return Tenant{}, ErrUnauthenticated
+	}
+	cfg := idptoken.Config{
+		Issuer:           issuer,
+		Audiences:        ownedAudiences(owners, owner),
+		JWKSURL:          owner.issuer.JWKSURL,
+		AllowedClientIDs: owner.issuer.AllowedClientIDs,
+		RequiredRoles:    owner.issuer.RequiredRoles,
+	}
+	subject, err := a.idp.Verify(ctx, token, cfg)
 	switch {
-	case len(accepted) == 1:
-		return accepted[0], nil
-	case len(accepted) == 0 && keysUnavailable:
+	case err == nil:
+		return Tenant{Namespace: owner.tenant.Namespace, Credential: fmt.Sprintf("jwt %s sub=%s", issuer, subject)}, nil
+	case errors.Is(err, idptoken.ErrKeysUnavailable):
 		// The token could not be judged: a 401 would make the provider think its credentials
 		// are wrong. Ask it to retry instead.
 		return Tenant{}, scimerr.Unavailable(10*time.Second, "the identity provider's signing keys cannot be fetched; retry later")
+	case errors.Is(err, idptoken.ErrInsufficientScope):
+		return Tenant{}, ErrInsufficientScope
 	}
 	return Tenant{}, ErrUnauthenticated
+}
+
+// ownedAudiences are the audiences of owner's declaration that belong to it.
+func ownedAudiences(owners map[string]trustedPair, owner *trustedPair) []string {
+	var out []string
+	for _, aud := range owner.issuer.Audiences {
+		if o := owners[aud]; o.issuer == owner.issuer {
+			out = append(out, aud)
+		}
+	}
+	return out
 }
 
 // equal compares a stored secret with a presented one in constant time.
