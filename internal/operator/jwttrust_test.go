@@ -108,6 +108,14 @@ func TestIssuerAudienceBelongsToTheFirstTenant(t *testing.T) {
 	})
 	waitTenantReady(t, nsA, "settings", metav1.ConditionTrue, scimv1.ReasonAccepted)
 
+	// Creation times count in seconds and ties go to the namespace that sorts first: make B's
+	// ScimTenant later than A's by the clock, whatever the generated namespace names.
+	eventually(t, func() error {
+		if !time.Now().After(settingsA.CreationTimestamp.Add(time.Second)) {
+			return fmt.Errorf("still in the second A's ScimTenant was created in")
+		}
+		return nil
+	})
 	scimTenant(t, nsB, "settings", trust) // later: ignored
 	waitTenantReady(t, nsB, "settings", metav1.ConditionFalse, scimv1.ReasonIssuerClaimedByOtherTenant, nsA, idp.issuer, "app-a")
 	if status, names := usersSeen(t, entra); status != http.StatusOK || len(names) != 1 || names[0] != "in-a" {
