@@ -30,6 +30,8 @@ func (s *Server) authenticated(h handlerFunc) http.Handler {
 			if err != nil {
 				if e := scimerr.As(err); e != nil && e.Status == http.StatusUnauthorized {
 					w.Header().Set("WWW-Authenticate", `Bearer realm="scim", Basic realm="scim"`)
+				} else if e != nil && e.Status == http.StatusForbidden {
+					w.Header().Set("WWW-Authenticate", `Bearer realm="scim", error="insufficient_scope"`)
 				}
 				s.writeError(w, r, err)
 				return
@@ -81,6 +83,10 @@ func (s *Server) authenticate(r *http.Request) (tenant.Tenant, error) {
 	}
 	if errors.Is(err, tenant.ErrUnauthenticated) {
 		return tenant.Tenant{}, s.failedAuthentication(r, identity, unauthorized("the credentials are not valid"))
+	}
+	if errors.Is(err, tenant.ErrInsufficientScope) {
+		// A valid token of the tenant's provider without a role it requires (RFC 6750 §3.1).
+		return tenant.Tenant{}, scimerr.New(http.StatusForbidden, "", "the token lacks a role this tenant requires")
 	}
 	if err != nil {
 		return tenant.Tenant{}, err

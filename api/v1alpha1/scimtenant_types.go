@@ -5,7 +5,9 @@ import (
 )
 
 // JWTIssuer trusts access tokens that an identity provider issues itself (for example
-// Microsoft Entra ID), verified against the provider's published keys.
+// Microsoft Entra ID), verified against the provider's published keys. Each (issuer, audience)
+// pair belongs to one ScimTenant in the cluster: the one that declared it first; a later
+// ScimTenant declaring it is ignored for that pair and says so in its Ready condition.
 type JWTIssuer struct {
 	// issuer is the exact "iss" claim of the provider's tokens, for example
 	// https://sts.windows.net/<tenant-id>/.
@@ -14,7 +16,9 @@ type JWTIssuer struct {
 	// +kubebuilder:validation:MaxLength=2048
 	Issuer string `json:"issuer"`
 
-	// audiences lists accepted "aud" values; a token must carry at least one.
+	// audiences lists accepted "aud" values; a token must carry at least one. Use an audience
+	// of your own application (for Entra, the Application ID URI or client id of the app
+	// registration of this SCIM endpoint), never one shared with other tenants.
 	// +required
 	// +kubebuilder:validation:MinItems=1
 	// +kubebuilder:validation:MaxItems=16
@@ -22,12 +26,36 @@ type JWTIssuer struct {
 	Audiences []string `json:"audiences"`
 
 	// jwksURL is where the provider publishes its signing keys (a JSON Web Key Set). It must be
-	// HTTPS: over plain HTTP anyone on the path could substitute keys. Plain HTTP is allowed on
-	// loopback only, for tests.
+	// an https URL without user information: over plain HTTP anyone on the path could
+	// substitute keys. Plain HTTP is allowed only with the host 127.0.0.1, ::1 or localhost,
+	// for tests. The operator never follows a redirect to another scheme or host, nor connects
+	// to a link-local or cloud metadata address.
 	// +required
 	// +kubebuilder:validation:MaxLength=2048
-	// +kubebuilder:validation:XValidation:rule="self.startsWith('https://') || self.startsWith('http://127.0.0.1') || self.startsWith('http://localhost')",message="jwksURL must be https (plain http only on loopback)"
+	// +kubebuilder:validation:XValidation:rule="isURL(self) && (url(self).getScheme() == 'https' || (url(self).getScheme() == 'http' && url(self).getHostname() in ['127.0.0.1', '::1', 'localhost']))",message="jwksURL must be an https URL (plain http only with the host 127.0.0.1, ::1 or localhost)"
+	// +kubebuilder:validation:XValidation:rule="!self.matches('^[^:/?#]+://[^/?#]*@')",message="jwksURL must not carry user information"
 	JWKSURL string `json:"jwksURL"`
+
+	// allowedClientIDs, when set, lists the client applications whose tokens are accepted:
+	// the token's azp, appid or client_id claim must name one of them (for Entra's
+	// provisioning service, the application id of its enterprise application). Other tokens
+	// get 401. When omitted, any application the provider issues tokens of this audience to
+	// gets in.
+	// +optional
+	// +listType=set
+	// +kubebuilder:validation:MaxItems=16
+	// +kubebuilder:validation:items:MinLength=1
+	// +kubebuilder:validation:items:MaxLength=256
+	AllowedClientIDs []string `json:"allowedClientIDs,omitempty"`
+
+	// requiredRoles, when set, lists app roles a token must all carry in its "roles" claim.
+	// A valid token without them gets 403 (insufficient_scope).
+	// +optional
+	// +listType=set
+	// +kubebuilder:validation:MaxItems=16
+	// +kubebuilder:validation:items:MinLength=1
+	// +kubebuilder:validation:items:MaxLength=256
+	RequiredRoles []string `json:"requiredRoles,omitempty"`
 }
 
 // RateLimit bounds how fast, and how many at once, a tenant's clients may call the SCIM API.
@@ -131,12 +159,42 @@ type ScimTenantSpec struct {
 	UserPatchResponse PatchResponse `json:"userPatchResponse,omitempty"`
 }
 
+// Reasons of a ScimTenant's Ready condition.
+const (
+	// ReasonSuperseded: an older ScimTenant of the namespace applies; this one is ignored.
+	ReasonSuperseded = "Superseded"
+	// ReasonIssuerClaimedByOtherTenant: another tenant's ScimTenant declared one of this one's
+	// (issuer, audience) pairs first; that pair is ignored here.
+	ReasonIssuerClaimedByOtherTenant = "IssuerClaimedByOtherTenant"
+	// ReasonInvalidJWKSURL: a JWKS URL stored before the CRD refused it cannot be fetched.
+	ReasonInvalidJWKSURL = "InvalidJWKSURL"
+)
+
+// ScimTenantStatus is the observed state of a ScimTenant.
+type ScimTenantStatus struct {
+	// observedGeneration is the generation of the spec that this status describes.
+	// +optional
+	ObservedGeneration int64 `json:"observedGeneration,omitempty"`
+
+	// conditions describe the ScimTenant: Ready is False when it, or one of its token
+	// issuers, is ignored, and says why.
+	// +optional
+	// +listType=map
+	// +listMapKey=type
+	// +patchStrategy=merge
+	// +patchMergeKey=type
+	Conditions []metav1.Condition `json:"conditions,omitempty" patchStrategy:"merge" patchMergeKey:"type"`
+}
+
 // ScimTenant configures the tenant of its namespace: accepted extensions, page sizes, rate
 // and concurrency limits and trusted token issuers. A namespace without one is a tenant with the defaults as
 // soon as it holds a credential Secret. Only one ScimTenant per namespace is honoured: the
 // oldest.
 // +kubebuilder:object:root=true
+// +kubebuilder:subresource:status
 // +kubebuilder:resource:shortName=st,categories=scim
+// +kubebuilder:printcolumn:name="Ready",type=string,JSONPath=`.status.conditions[?(@.type=="Ready")].status`
+// +kubebuilder:printcolumn:name="Reason",type=string,JSONPath=`.status.conditions[?(@.type=="Ready")].reason`,priority=1
 // +kubebuilder:printcolumn:name="Max Page",type=integer,JSONPath=`.spec.maxPageSize`
 // +kubebuilder:printcolumn:name="Rate",type=integer,JSONPath=`.spec.rateLimit.requestsPerSecond`
 // +kubebuilder:printcolumn:name="Age",type=date,JSONPath=`.metadata.creationTimestamp`
@@ -146,6 +204,9 @@ type ScimTenant struct {
 
 	// +optional
 	Spec ScimTenantSpec `json:"spec,omitempty"`
+
+	// +optional
+	Status ScimTenantStatus `json:"status,omitempty"`
 }
 
 // ScimTenantList is a list of ScimTenants.

@@ -124,6 +124,10 @@ func (c *keyCache) fetch(ctx context.Context, url string, s *keySet) {
 
 // get downloads and parses the JSON Web Key Set at url.
 func (c *keyCache) get(ctx context.Context, url string) ([]jose.JSONWebKey, error) {
+	// The CRD refuses such URLs too; this also covers objects stored before it did.
+	if err := CheckJWKSURL(url); err != nil {
+		return nil, err
+	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 	if err != nil {
 		return nil, fmt.Errorf("JWKS URL %q: %w", url, err)

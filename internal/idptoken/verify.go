@@ -4,9 +4,11 @@ package idptoken
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"time"
 
 	"github.com/go-jose/go-jose/v4"
@@ -33,14 +35,24 @@ var (
 	// ErrKeysUnavailable means the provider's keys could not be fetched, so the token could
 	// not be judged either way: the caller should answer "try again", not "unauthorized".
 	ErrKeysUnavailable = errors.New("identity provider keys unavailable")
+	// ErrInsufficientScope means a valid token lacks a role the tenant requires (RFC 6750
+	// insufficient_scope: 403, not 401).
+	ErrInsufficientScope = errors.New("identity provider token lacks a required role")
 )
 
 // Config is what a tenant trusts: tokens of Issuer, for one of Audiences, signed by a key
-// published at JWKSURL.
+// published at JWKSURL; when set, only of AllowedClientIDs and carrying every RequiredRoles.
 type Config struct {
 	Issuer    string
 	Audiences []string
 	JWKSURL   string
+	// AllowedClientIDs, when not empty, lists the client applications whose tokens are
+	// accepted: every one of the token's azp, appid and client_id claims that is present must
+	// be listed, and one must be present. Without it, any application the provider lets ask
+	// for a token of the audience gets in.
+	AllowedClientIDs []string
+	// RequiredRoles, when not empty, must all be in the token's roles claim.
+	RequiredRoles []string
 }
 
 // Verifier verifies identity provider tokens, caching each provider's keys. It is safe for
@@ -50,22 +62,45 @@ type Verifier struct {
 	now  func() time.Time // tests move the clock
 }
 
-// NewVerifier returns a verifier fetching keys with httpClient; nil means
-// http.DefaultClient. Each fetch is bounded by its own timeout whatever the client's.
+// NewVerifier returns a verifier fetching keys with httpClient, which should come from
+// NewHTTPClient (nil means NewHTTPClient(nil)). Whatever the client, redirects to another
+// scheme or host are refused and each fetch is bounded by its own timeout.
 func NewVerifier(httpClient *http.Client) *Verifier {
 	if httpClient == nil {
-		httpClient = http.DefaultClient
+		httpClient = NewHTTPClient(nil)
 	}
+	c := *httpClient
+	c.CheckRedirect = sameOrigin
+	httpClient = &c
 	v := &Verifier{now: time.Now}
 	v.keys = newKeyCache(httpClient, func() time.Time { return v.now() })
 	return v
 }
 
-// extraClaims are the claims naming the caller when sub is absent: Entra's app-only tokens
-// name the application in appid (v1) or azp (v2).
+// extraClaims name the client application (Entra: appid in v1 tokens, azp in v2; RFC 9068:
+// client_id), which also names the caller when sub is absent, and its roles.
 type extraClaims struct {
-	AppID string `json:"appid"`
-	AZP   string `json:"azp"`
+	AppID    string     `json:"appid"`
+	AZP      string     `json:"azp"`
+	ClientID string     `json:"client_id"`
+	Roles    stringList `json:"roles"`
+}
+
+// stringList is a claim that providers send as an array of strings or as one string.
+type stringList []string
+
+func (l *stringList) UnmarshalJSON(b []byte) error {
+	var one string
+	if err := json.Unmarshal(b, &one); err == nil {
+		*l = stringList{one}
+		return nil
+	}
+	var many []string
+	if err := json.Unmarshal(b, &many); err != nil {
+		return errors.New("roles is neither a string nor an array of strings")
+	}
+	*l = many
+	return nil
 }
 
 // Verify checks raw against cfg and returns its subject: sub, or appid or azp when sub is
@@ -102,6 +137,14 @@ func (v *Verifier) Verify(ctx context.Context, raw string, cfg Config) (string, 
 		// go-jose's validation errors are constant texts, safe to log.
 		return "", fmt.Errorf("%w: %w", ErrInvalidToken, err)
 	}
+	if err := checkClient(cfg.AllowedClientIDs, extra); err != nil {
+		return "", err
+	}
+	for _, role := range cfg.RequiredRoles {
+		if !slices.Contains(extra.Roles, role) {
+			return "", fmt.Errorf("%w: no role %q", ErrInsufficientScope, role)
+		}
+	}
 	for _, subject := range []string{std.Subject, extra.AppID, extra.AZP} {
 		if subject != "" {
 			return subject, nil
@@ -110,19 +153,40 @@ func (v *Verifier) Verify(ctx context.Context, raw string, cfg Config) (string, 
 	return "", fmt.Errorf("%w: no sub, appid or azp claim", ErrInvalidToken)
 }
 
-// Issuer returns the unverified "iss" claim of raw, to choose which tenant's Config to verify
-// it against. Nothing about the token is trusted yet.
-func Issuer(raw string) (string, error) {
+// checkClient refuses a token of a client application not in allowed (when allowed is set).
+func checkClient(allowed []string, extra extraClaims) error {
+	if len(allowed) == 0 {
+		return nil
+	}
+	named := false
+	for _, id := range []string{extra.AZP, extra.AppID, extra.ClientID} {
+		if id == "" {
+			continue
+		}
+		if !slices.Contains(allowed, id) {
+			return fmt.Errorf("%w: client application %q is not allowed", ErrInvalidToken, id)
+		}
+		named = true
+	}
+	if !named {
+		return fmt.Errorf("%w: no azp, appid or client_id claim names the client application", ErrInvalidToken)
+	}
+	return nil
+}
+
+// Unverified returns the unverified "iss" and "aud" claims of raw, to choose which tenant's
+// Config to verify it against. Nothing about the token is trusted yet.
+func Unverified(raw string) (issuer string, audiences []string, err error) {
 	tok, err := jwt.ParseSigned(raw, algorithms)
 	if err != nil {
-		return "", fmt.Errorf("%w: malformed, or not signed with an allowed asymmetric algorithm", ErrInvalidToken)
+		return "", nil, fmt.Errorf("%w: malformed, or not signed with an allowed asymmetric algorithm", ErrInvalidToken)
 	}
 	var std jwt.Claims
 	if err := tok.UnsafeClaimsWithoutVerification(&std); err != nil {
-		return "", fmt.Errorf("%w: malformed claims", ErrInvalidToken)
+		return "", nil, fmt.Errorf("%w: malformed claims", ErrInvalidToken)
 	}
 	if std.Issuer == "" {
-		return "", fmt.Errorf("%w: no iss claim", ErrInvalidToken)
+		return "", nil, fmt.Errorf("%w: no iss claim", ErrInvalidToken)
 	}
-	return std.Issuer, nil
+	return std.Issuer, std.Audience, nil
 }

@@ -214,18 +214,22 @@ func TestVerifyConfig(t *testing.T) {
 	}
 }
 
-func TestIssuer(t *testing.T) {
+func TestUnverified(t *testing.T) {
 	rsaKey := newRSAKey(t, "rsa-1")
+	type result struct {
+		Issuer    string
+		Audiences []string
+	}
 	cases := map[string]struct {
 		reason  string
 		token   string
-		want    string
+		want    result
 		wantErr error
 	}{
-		"issuer": {
-			reason: "the iss claim is read without verifying anything.",
+		"issuer and audience": {
+			reason: "the iss and aud claims are read without verifying anything.",
 			token:  sign(t, rsaKey, "", goodClaims()),
-			want:   testIssuer,
+			want:   result{Issuer: testIssuer, Audiences: []string{testAudience}},
 		},
 		"no issuer": {
 			reason:  "a token without iss cannot be matched to a tenant.",
@@ -245,12 +249,102 @@ func TestIssuer(t *testing.T) {
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
-			got, err := Issuer(tc.token)
+			issuer, audiences, err := Unverified(tc.token)
 			if diff := cmp.Diff(tc.wantErr, err, cmpopts.EquateErrors()); diff != "" {
-				t.Errorf("%s\nIssuer(...): -want error, +got error:\n%s", tc.reason, diff)
+				t.Errorf("%s\nUnverified(...): -want error, +got error:\n%s", tc.reason, diff)
 			}
-			if diff := cmp.Diff(tc.want, got); diff != "" {
-				t.Errorf("%s\nIssuer(...): -want, +got:\n%s", tc.reason, diff)
+			if diff := cmp.Diff(tc.want, result{issuer, audiences}, cmpopts.EquateEmpty()); diff != "" {
+				t.Errorf("%s\nUnverified(...): -want, +got:\n%s", tc.reason, diff)
+			}
+		})
+	}
+}
+
+func TestVerifyClientAndRoles(t *testing.T) {
+	key := newRSAKey(t, "rsa-1")
+	server := newJWKSServer(t, key)
+	v, _ := newTestVerifier(server)
+	const provisioning, other = "provisioning-app", "someone-elses-app"
+	token := func(extra map[string]any) string {
+		c := goodClaims()
+		signer, err := jose.NewSigner(jose.SigningKey{Algorithm: key.alg, Key: jose.JSONWebKey{Key: key.priv, KeyID: key.kid}}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		raw, err := jwt.Signed(signer).Claims(c.Claims).Claims(extra).Serialize()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return raw
+	}
+	restricted := func(c *Config) {
+		c.AllowedClientIDs = []string{provisioning}
+		c.RequiredRoles = []string{"SCIM.Provision"}
+	}
+	cases := map[string]struct {
+		reason  string
+		cfg     func(*Config)
+		claims  map[string]any
+		wantErr error
+	}{
+		"no restriction": {
+			reason: "without allowedClientIDs and requiredRoles any token of the audience is accepted.",
+			cfg:    func(*Config) {},
+			claims: map[string]any{"azp": other},
+		},
+		"allowed client and role (v2)": {
+			reason: "Entra v2 tokens name the client in azp.",
+			cfg:    restricted,
+			claims: map[string]any{"azp": provisioning, "roles": []string{"SCIM.Provision", "Other"}},
+		},
+		"allowed client and role (v1)": {
+			reason: "Entra v1 tokens name the client in appid.",
+			cfg:    restricted,
+			claims: map[string]any{"appid": provisioning, "roles": []string{"SCIM.Provision"}},
+		},
+		"allowed client (RFC 9068), role as a string": {
+			reason: "client_id names the client in RFC 9068 tokens; some providers send one role as a string.",
+			cfg:    restricted,
+			claims: map[string]any{"client_id": provisioning, "roles": "SCIM.Provision"},
+		},
+		"another client": {
+			reason:  "another application of the provider asking for the same audience is not let in.",
+			cfg:     restricted,
+			claims:  map[string]any{"azp": other, "roles": []string{"SCIM.Provision"}},
+			wantErr: ErrInvalidToken,
+		},
+		"two clients, one not allowed": {
+			reason:  "every client claim present must be allowed, not just one.",
+			cfg:     restricted,
+			claims:  map[string]any{"azp": provisioning, "appid": other, "roles": []string{"SCIM.Provision"}},
+			wantErr: ErrInvalidToken,
+		},
+		"no client claim": {
+			reason:  "a token that names no client cannot be of an allowed one.",
+			cfg:     restricted,
+			claims:  map[string]any{"roles": []string{"SCIM.Provision"}},
+			wantErr: ErrInvalidToken,
+		},
+		"role missing": {
+			reason:  "a token of the allowed client without the required role lacks scope (403).",
+			cfg:     restricted,
+			claims:  map[string]any{"azp": provisioning, "roles": []string{"Other"}},
+			wantErr: ErrInsufficientScope,
+		},
+		"no roles": {
+			reason:  "no roles claim at all lacks scope too.",
+			cfg:     restricted,
+			claims:  map[string]any{"azp": provisioning},
+			wantErr: ErrInsufficientScope,
+		},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			cfg := server.config()
+			tc.cfg(&cfg)
+			_, err := v.Verify(context.Background(), token(tc.claims), cfg)
+			if diff := cmp.Diff(tc.wantErr, err, cmpopts.EquateErrors()); diff != "" {
+				t.Errorf("%s\nVerify(...): -want error, +got error:\n%s", tc.reason, diff)
 			}
 		})
 	}

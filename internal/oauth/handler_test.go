@@ -25,7 +25,7 @@ const (
 )
 
 var (
-	clientTenant = tenant.Tenant{Namespace: "team-a", Credential: "oracle-client"}
+	clientTenant = tenant.Tenant{Namespace: "team-a", Credential: "oracle-client", ClientBinding: []byte("binding of oracle-client")}
 	// errAPIDown is a Verifier failure that is nobody's credentials' fault.
 	errAPIDown = errors.New("the API server is unreachable")
 )
@@ -310,6 +310,10 @@ func outcomeOf(t *testing.T, issuer *Issuer, rec *httptest.ResponseRecorder) out
 		if o.Tenant, o.Subject, err = issuer.Verify(body.AccessToken); err != nil {
 			t.Errorf("the issued token does not verify: %v", err)
 		}
+		if !issuer.Bound(o.Tenant, clientTenant.ClientBinding) {
+			t.Errorf("the issued token is not bound to the client that obtained it")
+		}
+		o.Tenant.ClientBinding = clientTenant.ClientBinding // checked just above; keyed in the token
 	}
 	return o
 }

@@ -5,6 +5,8 @@
 package oauth
 
 import (
+	"crypto/hmac"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"time"
@@ -39,11 +41,13 @@ type Issuer struct {
 	now    func() time.Time // tests move the clock
 }
 
-// tokenClaims are the private claims naming the tenant. Only the Secret's name is carried,
-// never anything read from it.
+// tokenClaims are the private claims naming the tenant: the client Secret's name, and its
+// binding (tenant.Tenant.ClientBinding) keyed with the signing key, so that the token says
+// nothing about the secret and stops working when the Secret is replaced or its secret rotated.
 type tokenClaims struct {
 	Namespace  string `json:"namespace"`
 	Credential string `json:"credential"`
+	Binding    []byte `json:"cbh"`
 }
 
 // NewIssuer returns an issuer signing with key (at least MinKeySize bytes) whose tokens live
@@ -66,7 +70,7 @@ func NewIssuer(key []byte, ttl time.Duration) (*Issuer, error) {
 
 // Issue returns an access token for subject acting for t, and how long it is valid.
 func (i *Issuer) Issue(t tenant.Tenant, subject string) (string, time.Duration, error) {
-	if t.Namespace == "" || t.Credential == "" {
+	if t.Namespace == "" || t.Credential == "" || len(t.ClientBinding) == 0 {
 		return "", 0, errors.New("issuing a token for an incomplete tenant")
 	}
 	now := i.now()
@@ -80,7 +84,7 @@ func (i *Issuer) Issue(t tenant.Tenant, subject string) (string, time.Duration, 
 	}
 	token, err := jwt.Signed(i.signer).
 		Claims(std).
-		Claims(tokenClaims{Namespace: t.Namespace, Credential: t.Credential}).
+		Claims(tokenClaims{Namespace: t.Namespace, Credential: t.Credential, Binding: i.keyedBinding(t.ClientBinding)}).
 		Serialize()
 	if err != nil {
 		return "", 0, err
@@ -113,8 +117,22 @@ func (i *Issuer) Verify(token string) (tenant.Tenant, string, error) {
 		// go-jose's validation errors are constant texts, safe to log.
 		return tenant.Tenant{}, "", fmt.Errorf("%w: %w", ErrInvalidToken, err)
 	}
-	if own.Namespace == "" || own.Credential == "" {
+	if own.Namespace == "" || own.Credential == "" || len(own.Binding) == 0 {
 		return tenant.Tenant{}, "", fmt.Errorf("%w: no tenant", ErrInvalidToken)
 	}
-	return tenant.Tenant{Namespace: own.Namespace, Credential: own.Credential}, std.Subject, nil
+	return tenant.Tenant{Namespace: own.Namespace, Credential: own.Credential, ClientBinding: own.Binding}, std.Subject, nil
+}
+
+// Bound reports whether t, as Verify returned it, was issued for a client whose binding is
+// binding now. Compared in constant time.
+func (i *Issuer) Bound(t tenant.Tenant, binding []byte) bool {
+	return len(binding) > 0 && hmac.Equal(t.ClientBinding, i.keyedBinding(binding))
+}
+
+// keyedBinding is what a token carries of a client binding: an HMAC under the signing key.
+func (i *Issuer) keyedBinding(binding []byte) []byte {
+	mac := hmac.New(sha256.New, i.key)
+	mac.Write([]byte("client binding\x00"))
+	mac.Write(binding)
+	return mac.Sum(nil)
 }

@@ -18,7 +18,7 @@ import (
 
 var (
 	testKey    = bytes.Repeat([]byte("k"), 32)
-	testTenant = tenant.Tenant{Namespace: "team-a", Credential: "oracle-client"}
+	testTenant = tenant.Tenant{Namespace: "team-a", Credential: "oracle-client", ClientBinding: []byte("binding of oracle-client")}
 	testNow    = time.Unix(1_800_000_000, 0)
 )
 
@@ -191,7 +191,9 @@ func TestIssueVerify(t *testing.T) {
 			if diff := cmp.Diff(tc.wantErr, err, cmpopts.EquateErrors()); diff != "" {
 				t.Errorf("%s\nVerify(...): -want error, +got error:\n%s", tc.reason, diff)
 			}
-			if diff := cmp.Diff(tc.want, result{Tenant: gotTenant, Subject: gotSubject}); diff != "" {
+			// The binding comes back keyed; TestTokenBoundToClient checks it.
+			ignoreBinding := cmpopts.IgnoreFields(tenant.Tenant{}, "ClientBinding")
+			if diff := cmp.Diff(tc.want, result{Tenant: gotTenant, Subject: gotSubject}, ignoreBinding); diff != "" {
 				t.Errorf("%s\nVerify(...): -want, +got:\n%s", tc.reason, diff)
 			}
 		})
@@ -217,8 +219,13 @@ func TestIssuedClaims(t *testing.T) {
 		"iat": float64(testNow.Unix()), "nbf": float64(testNow.Unix()), "exp": float64(testNow.Add(time.Hour).Unix()),
 		"namespace": "team-a", "credential": "oracle-client",
 	}
+	binding, _ := got["cbh"].(string)
+	delete(got, "cbh")
 	if diff := cmp.Diff(want, got); diff != "" {
-		t.Errorf("the claims of an issued token carry the tenant's names and nothing else: -want, +got:\n%s", diff)
+		t.Errorf("the claims of an issued token carry the tenant's names, its client binding and nothing else: -want, +got:\n%s", diff)
+	}
+	if binding == "" || strings.Contains(string(payload), base64.StdEncoding.EncodeToString(testTenant.ClientBinding)) {
+		t.Errorf("claim cbh = %q: want the client binding, keyed, never in clear", binding)
 	}
 }
 
@@ -273,9 +280,41 @@ func TestIssuerCopiesKey(t *testing.T) {
 func TestIssueIncompleteTenant(t *testing.T) {
 	now := testNow
 	issuer := newTestIssuer(t, testKey, &now)
-	for _, tn := range []tenant.Tenant{{Namespace: "team-a"}, {Credential: "oracle-client"}} {
+	for _, tn := range []tenant.Tenant{
+		{Namespace: "team-a", ClientBinding: []byte("b")},
+		{Credential: "oracle-client", ClientBinding: []byte("b")},
+		{Namespace: "team-a", Credential: "oracle-client"},
+	} {
 		if _, _, err := issuer.Issue(tn, "client-1"); err == nil {
-			t.Errorf("Issue(%+v) succeeded; a token must name both a namespace and a credential", tn)
+			t.Errorf("Issue(%+v) succeeded; a token must name a namespace, a credential and its client binding", tn)
 		}
+	}
+}
+
+func TestTokenBoundToClient(t *testing.T) {
+	now := testNow
+	issuer := newTestIssuer(t, testKey, &now)
+	token, _, err := issuer.Issue(testTenant, "client-1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, _, err := issuer.Verify(token)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !issuer.Bound(got, testTenant.ClientBinding) {
+		t.Errorf("Bound(token, the binding it was issued for) = false, want true")
+	}
+	for reason, binding := range map[string][]byte{
+		"the client's secret was rotated, or its Secret recreated": []byte("binding after rotation"),
+		"no binding": nil,
+	} {
+		if issuer.Bound(got, binding) {
+			t.Errorf("%s: Bound(...) = true, want false", reason)
+		}
+	}
+	other := newTestIssuer(t, bytes.Repeat([]byte("o"), 32), &now)
+	if other.Bound(got, testTenant.ClientBinding) {
+		t.Errorf("Bound(...) under another signing key = true: the binding must be keyed")
 	}
 }

@@ -19,6 +19,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/utils/ptr"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	scimv1 "github.com/scim-operator/scim-operator/api/v1alpha1"
 	"github.com/scim-operator/scim-operator/internal/tenant"
@@ -147,6 +148,61 @@ func TestOAuthTokenEndpoint(t *testing.T) {
 		}
 		return nil
 	})
+}
+
+// accessToken obtains a token of the client_credentials grant, waiting for the cache to know
+// the client's current secret.
+func accessToken(t *testing.T, clientID, clientSecret string) string {
+	t.Helper()
+	var access string
+	eventually(t, func() error {
+		status, body := tokenRequest(t, clientID, clientSecret, url.Values{"grant_type": {"client_credentials"}})
+		if status != http.StatusOK {
+			return fmt.Errorf("client_credentials: %d %v", status, body)
+		}
+		access, _ = body["access_token"].(string)
+		return nil
+	})
+	return access
+}
+
+// A token dies with the secret that obtained it: rotating the client's secret in place, or
+// deleting its Secret and creating it again under the same name with the same secret,
+// revokes the tokens issued before.
+func TestOAuthTokensDieWithTheirClientSecret(t *testing.T) {
+	ctx := context.Background()
+	ns, _ := newTenant(t)
+	clientID := "rotating-" + ns
+	secret := credential(t, ns, "rotating-client", tenant.MethodOAuthClient, map[string]string{"client_id": clientID, "client_secret": "first-s3cret"})
+	first := accessToken(t, clientID, "first-s3cret")
+	call(t, first, http.MethodGet, "/Users", nil).Expect(t, http.StatusOK)
+
+	// Rotated in place: once the new secret works, the tokens of the old one do not.
+	secret.StringData = map[string]string{"client_secret": "second-s3cret"}
+	if err := k8s.Update(ctx, secret); err != nil {
+		t.Fatal(err)
+	}
+	second := accessToken(t, clientID, "second-s3cret")
+	call(t, first, http.MethodGet, "/Users", nil).Expect(t, http.StatusUnauthorized)
+	call(t, second, http.MethodGet, "/Users", nil).Expect(t, http.StatusOK)
+
+	// Deleted and created again, same name and secret: a new Secret, whose tokens are its own.
+	if err := k8s.Delete(ctx, secret); err != nil {
+		t.Fatal(err)
+	}
+	recreated := credential(t, ns, "rotating-client", tenant.MethodOAuthClient, map[string]string{"client_id": clientID, "client_secret": "second-s3cret"})
+	eventually(t, func() error {
+		var seen corev1.Secret
+		if err := cached.Get(ctx, client.ObjectKeyFromObject(recreated), &seen); err != nil {
+			return err
+		}
+		if seen.UID != recreated.UID {
+			return fmt.Errorf("the cache still holds the deleted Secret")
+		}
+		return nil
+	})
+	call(t, second, http.MethodGet, "/Users", nil).Expect(t, http.StatusUnauthorized)
+	call(t, accessToken(t, clientID, "second-s3cret"), http.MethodGet, "/Users", nil).Expect(t, http.StatusOK)
 }
 
 // identityProvider signs JWTs and serves its JWKS, as Entra ID does.

@@ -169,6 +169,9 @@ func New(ctx context.Context, cfg *rest.Config, opts Options, log logr.Logger) (
 	if err := (&controllers.ScimAppReconciler{Client: mgr.GetClient(), Provisioner: prov, Events: events}).SetupWithManager(mgr); err != nil {
 		return nil, fmt.Errorf("setting up the ScimApp controller: %w", err)
 	}
+	if err := (&controllers.ScimTenantReconciler{Client: mgr.GetClient(), Events: events}).SetupWithManager(mgr); err != nil {
+		return nil, fmt.Errorf("setting up the ScimTenant controller: %w", err)
+	}
 	if err := mgr.AddHealthzCheck("ping", healthz.Ping); err != nil {
 		return nil, err
 	}
@@ -203,7 +206,7 @@ func New(ctx context.Context, cfg *rest.Config, opts Options, log logr.Logger) (
 	// The cache itself, not the manager's client: credentials and tenant settings are never
 	// written by the operator, so every request would pay the client's read-your-writes
 	// bookkeeping for nothing (two reads per request).
-	auth := tenant.NewAuthenticator(mgr.GetCache(), tokens, idptoken.NewVerifier(&http.Client{Timeout: 10 * time.Second}))
+	auth := tenant.NewAuthenticator(mgr.GetCache(), tokens, idptoken.NewVerifier(nil))
 	audit := log.WithName("audit")
 	if opts.Audit != nil {
 		audit = *opts.Audit

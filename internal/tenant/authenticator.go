@@ -2,6 +2,7 @@ package tenant
 
 import (
 	"context"
+	"crypto/sha256"
 	"crypto/subtle"
 	"errors"
 	"fmt"
@@ -20,11 +21,17 @@ import (
 var (
 	ErrInvalidClient = errors.New("invalid client")
 	ErrInvalidGrant  = errors.New("invalid resource owner credentials")
+	// ErrInsufficientScope means a valid identity provider token lacks a role its tenant
+	// requires: 403 (RFC 6750 insufficient_scope), not 401.
+	ErrInsufficientScope = errors.New("insufficient scope")
 )
 
 // AccessTokens verifies the access tokens the operator's token endpoint issued.
 type AccessTokens interface {
 	Verify(token string) (t Tenant, subject string, err error)
+	// Bound reports whether t, as Verify returned it, was issued for a client whose
+	// ClientBinding is binding.
+	Bound(t Tenant, binding []byte) bool
 }
 
 // Authenticator resolves credentials to tenants, reading credential Secrets and ScimTenants
@@ -60,8 +67,7 @@ func (a *Authenticator) Bearer(ctx context.Context, token string) (Tenant, error
 	}
 	if a.tokens != nil {
 		if t, _, err := a.tokens.Verify(token); err == nil {
-			// A token dies with the client Secret that obtained it.
-			return t, a.stillExists(ctx, t)
+			return t, a.stillBound(ctx, t)
 		}
 	}
 	return a.idpToken(ctx, token)
@@ -85,7 +91,7 @@ func (a *Authenticator) Client(ctx context.Context, clientID, clientSecret strin
 	if err != nil {
 		return Tenant{}, err
 	}
-	return Tenant{Namespace: s.Namespace, Credential: s.Name}, nil
+	return Tenant{Namespace: s.Namespace, Credential: s.Name, ClientBinding: clientBinding(s)}, nil
 }
 
 // ResourceOwner authenticates an OAuth client and the user named in its Secret
@@ -98,7 +104,7 @@ func (a *Authenticator) ResourceOwner(ctx context.Context, clientID, clientSecre
 	if len(s.Data[UsernameKey]) == 0 || !equal(s.Data[UsernameKey], username) || !equal(s.Data[PasswordKey], password) {
 		return Tenant{}, ErrInvalidGrant
 	}
-	return Tenant{Namespace: s.Namespace, Credential: s.Name}, nil
+	return Tenant{Namespace: s.Namespace, Credential: s.Name, ClientBinding: clientBinding(s)}, nil
 }
 
 func (a *Authenticator) client(ctx context.Context, clientID, clientSecret string) (*corev1.Secret, error) {
@@ -143,58 +149,94 @@ func (a *Authenticator) match(ctx context.Context, method string, value []byte, 
 	return found, nil
 }
 
-func (a *Authenticator) stillExists(ctx context.Context, t Tenant) error {
+// stillBound accepts an access token only while the client Secret that obtained it exists
+// unchanged: deleting it, recreating it (a new UID) or rotating its secret in place revokes
+// the tokens issued before.
+func (a *Authenticator) stillBound(ctx context.Context, t Tenant) error {
 	var s corev1.Secret
 	err := a.reader.Get(ctx, types.NamespacedName{Namespace: t.Namespace, Name: t.Credential}, &s, client.DisableReadYourWritesConsistency)
 	if client.IgnoreNotFound(err) != nil {
 		return err
 	}
-	if err != nil || s.Labels[CredentialLabel] != MethodOAuthClient {
+	if err != nil || s.Labels[CredentialLabel] != MethodOAuthClient || !a.tokens.Bound(t, clientBinding(&s)) {
 		return ErrUnauthenticated
 	}
 	return nil
 }
 
-// idpToken authenticates a JWT of an identity provider trusted by the ScimTenant of some
-// namespace, chosen by the token's issuer and checked against that provider's keys.
+// clientBinding identifies one client Secret with one secret: a hash of its UID and its
+// client_secret. The token carries it only keyed with the signing key (oauth.Issuer), so a
+// leaked token tells nothing about the secret.
+func clientBinding(s *corev1.Secret) []byte {
+	h := sha256.New()
+	h.Write([]byte("scim-operator oauth client\x00"))
+	h.Write([]byte(s.UID))
+	h.Write([]byte{0})
+	h.Write(s.Data[ClientSecretKey])
+	return h.Sum(nil)
+}
+
+// idpToken authenticates a JWT of an identity provider: the (issuer, audience) pairs of the
+// token choose the one ScimTenant they belong to (see trust.go), and only its declaration is
+// checked.
 func (a *Authenticator) idpToken(ctx context.Context, token string) (Tenant, error) {
 	if a.idp == nil {
 		return Tenant{}, ErrUnauthenticated
 	}
-	issuer, err := idptoken.Issuer(token)
-	if err != nil || issuer == "" {
+	issuer, audiences, err := idptoken.Unverified(token)
+	if err != nil {
 		return Tenant{}, ErrUnauthenticated
 	}
-	tenants, err := a.tenantsTrusting(ctx, issuer)
+	owners, err := pairOwners(ctx, a.reader, issuer)
 	if err != nil {
 		return Tenant{}, err
 	}
-	// Exactly one tenant must accept the token (its audience tells tenants of one provider
-	// apart); a token two tenants would accept authenticates nobody.
-	var accepted []Tenant
-	keysUnavailable := false
-	for _, t := range tenants {
-		for _, trusted := range t.Spec.JWTIssuers {
-			if trusted.Issuer != issuer {
-				continue
-			}
-			subject, err := a.idp.Verify(ctx, token, idptoken.Config{Issuer: trusted.Issuer, Audiences: trusted.Audiences, JWKSURL: trusted.JWKSURL})
-			if err == nil {
-				accepted = append(accepted, Tenant{Namespace: t.Namespace, Credential: fmt.Sprintf("jwt %s sub=%s", issuer, subject)})
-				break
-			}
-			keysUnavailable = keysUnavailable || errors.Is(err, idptoken.ErrKeysUnavailable)
+	var owner *trustedPair
+	for _, aud := range audiences {
+		o, ok := owners[aud]
+		switch {
+		case !ok:
+			continue
+		case owner != nil && owner.tenant.UID != o.tenant.UID:
+			// Audiences of two tenants: it must never land in the wrong one.
+			return Tenant{}, ErrUnauthenticated
+		case owner == nil:
+			owner = &o
 		}
 	}
+	if owner == nil {
+		return Tenant{}, ErrUnauthenticated
+	}
+	cfg := idptoken.Config{
+		Issuer:           issuer,
+		Audiences:        ownedAudiences(owners, owner),
+		JWKSURL:          owner.issuer.JWKSURL,
+		AllowedClientIDs: owner.issuer.AllowedClientIDs,
+		RequiredRoles:    owner.issuer.RequiredRoles,
+	}
+	subject, err := a.idp.Verify(ctx, token, cfg)
 	switch {
-	case len(accepted) == 1:
-		return accepted[0], nil
-	case len(accepted) == 0 && keysUnavailable:
+	case err == nil:
+		return Tenant{Namespace: owner.tenant.Namespace, Credential: fmt.Sprintf("jwt %s sub=%s", issuer, subject)}, nil
+	case errors.Is(err, idptoken.ErrKeysUnavailable):
 		// The token could not be judged: a 401 would make the provider think its credentials
 		// are wrong. Ask it to retry instead.
 		return Tenant{}, scimerr.Unavailable(10*time.Second, "the identity provider's signing keys cannot be fetched; retry later")
+	case errors.Is(err, idptoken.ErrInsufficientScope):
+		return Tenant{}, ErrInsufficientScope
 	}
 	return Tenant{}, ErrUnauthenticated
+}
+
+// ownedAudiences are the audiences of owner's declaration that belong to it.
+func ownedAudiences(owners map[string]trustedPair, owner *trustedPair) []string {
+	var out []string
+	for _, aud := range owner.issuer.Audiences {
+		if o := owners[aud]; o.issuer == owner.issuer {
+			out = append(out, aud)
+		}
+	}
+	return out
 }
 
 // equal compares a stored secret with a presented one in constant time.

@@ -24,27 +24,12 @@ func setupSettingsIndexes(ctx context.Context, indexer FieldIndexer) error {
 // ScimTenant, or the defaults (a zero spec) when it has none. The result is shared with the
 // cache: read only.
 func (a *Authenticator) Settings(ctx context.Context, ns string) (*scimv1.ScimTenantSpec, error) {
-	var list scimv1.ScimTenantList
-	// No read-your-writes wait (a per-request cost): the operator never writes ScimTenants.
-	if err := a.reader.List(ctx, &list, client.InNamespace(ns), client.UnsafeDisableDeepCopy, client.DisableReadYourWritesConsistency); err != nil {
+	oldest, err := applying(ctx, a.reader, ns)
+	if err != nil {
 		return nil, err
 	}
-	if len(list.Items) == 0 {
+	if oldest == nil {
 		return &scimv1.ScimTenantSpec{}, nil
 	}
-	oldest := &list.Items[0]
-	for i := range list.Items {
-		if t := &list.Items[i]; t.CreationTimestamp.Before(&oldest.CreationTimestamp) ||
-			t.CreationTimestamp.Equal(&oldest.CreationTimestamp) && t.Name < oldest.Name {
-			oldest = t
-		}
-	}
 	return &oldest.Spec, nil
-}
-
-// tenantsTrusting lists the ScimTenants, in any namespace, that trust tokens of issuer.
-func (a *Authenticator) tenantsTrusting(ctx context.Context, issuer string) ([]scimv1.ScimTenant, error) {
-	var list scimv1.ScimTenantList
-	err := a.reader.List(ctx, &list, client.MatchingFields{indexJWTIssuer: issuer}, client.UnsafeDisableDeepCopy, client.DisableReadYourWritesConsistency)
-	return list.Items, err
 }

@@ -49,6 +49,10 @@ type Tenant struct {
 	// Credential names what authenticated the request: the credential Secret, or for a token
 	// issued by an identity provider its issuer and subject. Safe to log; never a secret.
 	Credential string
+	// ClientBinding ties an access token of the operator's token endpoint to the client Secret
+	// that obtained it: set by Client and ResourceOwner (see clientBinding), carried keyed in
+	// the token, and compared again with the Secret on every use of the token.
+	ClientBinding []byte
 	// Settings are the tenant's settings (its ScimTenant's spec, or the defaults); shared with
 	// the cache: read only. Set by the SCIM server once the request is authenticated.
 	Settings *scimv1.ScimTenantSpec

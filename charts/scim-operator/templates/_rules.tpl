@@ -35,6 +35,7 @@
   resources:
   - scimapps/status
   - scimgroups/status
+  - scimtenants/status
   - scimusers/status
   verbs:
   - get
