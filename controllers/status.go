@@ -53,8 +53,9 @@ func statusChanged(before, after any) bool {
 	return !apiequality.Semantic.DeepEqual(before, after)
 }
 
-// oldest returns the oldest of objs, by creation time then name: the one that keeps a
-// contested userName or displayName.
+// oldest returns the oldest of objs not being deleted, by creation time then name: the one
+// that keeps a contested userName or displayName. A resource in deletion holds nothing: it is
+// gone for SCIM, and its deprovisioning may wait on an app for a long time.
 func oldest[T any, PT interface {
 	*T
 	client.Object
@@ -62,6 +63,9 @@ func oldest[T any, PT interface {
 	var best client.Object
 	for i := range objs {
 		o := PT(&objs[i])
+		if !o.GetDeletionTimestamp().IsZero() {
+			continue
+		}
 		if best == nil || store.OlderFirst(o, best) {
 			best = o
 		}
@@ -101,6 +105,27 @@ func recordReadyTransition(rec events.EventRecorder, obj runtime.Object, before,
 	}
 	kind := "Normal"
 	if now.Status != metav1.ConditionTrue {
+		kind = "Warning"
+	}
+	rec.Eventf(obj, nil, kind, now.Reason, "Reconcile", "%s", now.Message)
+}
+
+// recordConditionTransition emits an event when condition condType of obj changes status:
+// Warning when it becomes True (the conditions it is used for report a problem), Normal when
+// it becomes False again.
+func recordConditionTransition(rec events.EventRecorder, obj runtime.Object, condType string, before, after []metav1.Condition) {
+	was := meta.FindStatusCondition(before, condType)
+	now := meta.FindStatusCondition(after, condType)
+	switch {
+	case rec == nil || now == nil:
+		return
+	case was == nil && now.Status != metav1.ConditionTrue:
+		return
+	case was != nil && was.Status == now.Status:
+		return
+	}
+	kind := "Normal"
+	if now.Status == metav1.ConditionTrue {
 		kind = "Warning"
 	}
 	rec.Eventf(obj, nil, kind, now.Reason, "Reconcile", "%s", now.Message)
