@@ -87,7 +87,7 @@ func (r *ScimGroupReconciler) Reconcile(ctx context.Context, req ctrl.Request) (
 	var outcome provisioning.Outcome
 	if meta.IsStatusConditionTrue(g.Status.Conditions, scimv1.ConditionReady) && len(apps) > 0 {
 		outcome = r.Provisioner.Group(ctx, &g, apps, false)
-		setProvisioningConditions(&g.Status.ResourceStatus, g.Generation, outcome)
+		setProvisioningConditions(&g.Status.ResourceStatus, g.Generation, outcome, !outcome.Stalled())
 	}
 	recordReadyTransition(r.Events, &g, before.Status.Conditions, g.Status.Conditions)
 	if err := patchStatus(ctx, r.Client, &g, before, statusChanged(before.Status, g.Status)); err != nil {
@@ -112,7 +112,7 @@ func (r *ScimGroupReconciler) deprovision(ctx context.Context, g *scimv1.ScimGro
 	before := g.DeepCopy()
 	outcome := r.Provisioner.Group(ctx, g, apps, true)
 	if err := outcome.Err(); err != nil {
-		setProvisioningConditions(&g.Status.ResourceStatus, g.Generation, outcome)
+		setProvisioningConditions(&g.Status.ResourceStatus, g.Generation, outcome, true)
 		_ = patchStatus(ctx, r.Client, g, before, true)
 		return err
 	}

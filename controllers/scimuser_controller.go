@@ -80,7 +80,7 @@ func (r *ScimUserReconciler) Reconcile(ctx context.Context, req ctrl.Request) (c
 	var outcome provisioning.Outcome
 	if meta.IsStatusConditionTrue(u.Status.Conditions, scimv1.ConditionReady) {
 		outcome = r.Provisioner.User(ctx, &u, apps, false)
-		setProvisioningConditions(&u.Status.ResourceStatus, u.Generation, outcome)
+		setProvisioningConditions(&u.Status.ResourceStatus, u.Generation, outcome, !outcome.Stalled())
 	}
 	recordReadyTransition(r.Events, &u, before.Status.Conditions, u.Status.Conditions)
 	if err := patchStatus(ctx, r.Client, &u, before, statusChanged(before.Status, u.Status)); err != nil {
@@ -97,7 +97,7 @@ func (r *ScimUserReconciler) deprovision(ctx context.Context, u *scimv1.ScimUser
 	before := u.DeepCopy()
 	outcome := r.Provisioner.User(ctx, u, apps, true)
 	if err := outcome.Err(); err != nil {
-		setProvisioningConditions(&u.Status.ResourceStatus, u.Generation, outcome)
+		setProvisioningConditions(&u.Status.ResourceStatus, u.Generation, outcome, true)
 		_ = patchStatus(ctx, r.Client, u, before, true)
 		return err
 	}
@@ -106,15 +106,18 @@ func (r *ScimUserReconciler) deprovision(ctx context.Context, u *scimv1.ScimUser
 }
 
 // setProvisioningConditions turns the apps' outcome into Ready, Reconciling and Stalled.
-func setProvisioningConditions(status *scimv1.ResourceStatus, generation int64, outcome provisioning.Outcome) {
+// Stalled means stopped: only a failure that is not retried (a configuration error outside a
+// deletion, see resultOf) is Stalled; one that is retried is Reconciling.
+func setProvisioningConditions(status *scimv1.ResourceStatus, generation int64, outcome provisioning.Outcome, retried bool) {
 	if outcome.Err() != nil {
 		setCondition(status, generation, scimv1.ConditionReady, metav1.ConditionFalse, ReasonProvisioningFailed, outcome.Message())
-		if outcome.Stalled() {
-			setCondition(status, generation, scimv1.ConditionStalled, metav1.ConditionTrue, ReasonProvisioningFailed, "an app's configuration must be fixed")
-			setCondition(status, generation, scimv1.ConditionReconciling, metav1.ConditionFalse, ReasonProvisioningFailed, "")
-		} else {
+		if retried {
 			setCondition(status, generation, scimv1.ConditionStalled, metav1.ConditionFalse, ReasonProvisioningFailed, "")
 			setCondition(status, generation, scimv1.ConditionReconciling, metav1.ConditionTrue, ReasonProvisioningFailed, "retrying with backoff")
+		} else {
+			setCondition(status, generation, scimv1.ConditionStalled, metav1.ConditionTrue, ReasonProvisioningFailed,
+				"not retried until the user, the app or its Secrets change: an app's configuration, or what it holds, must be fixed")
+			setCondition(status, generation, scimv1.ConditionReconciling, metav1.ConditionFalse, ReasonProvisioningFailed, "")
 		}
 		return
 	}

@@ -125,3 +125,24 @@ func recordReadyTransition(rec events.EventRecorder, obj runtime.Object, before,
 	}
 	rec.Eventf(obj, nil, kind, now.Reason, "Reconcile", "%s", now.Message)
 }
+
+// recordConditionTransition emits an event when condition condType of obj changes status:
+// Warning when it becomes True (the conditions it is used for report a problem), Normal when
+// it becomes False again.
+func recordConditionTransition(rec events.EventRecorder, obj runtime.Object, condType string, before, after []metav1.Condition) {
+	was := meta.FindStatusCondition(before, condType)
+	now := meta.FindStatusCondition(after, condType)
+	switch {
+	case rec == nil || now == nil:
+		return
+	case was == nil && now.Status != metav1.ConditionTrue:
+		return
+	case was != nil && was.Status == now.Status:
+		return
+	}
+	kind := "Normal"
+	if now.Status == metav1.ConditionTrue {
+		kind = "Warning"
+	}
+	rec.Eventf(obj, nil, kind, now.Reason, "Reconcile", "%s", now.Message)
+}

@@ -9,6 +9,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	scimv1 "github.com/scim-operator/scim-operator/api/v1alpha1"
+	"github.com/scim-operator/scim-operator/internal/provisioning"
 	"github.com/scim-operator/scim-operator/internal/resource"
 	"github.com/scim-operator/scim-operator/internal/schema"
 	"github.com/scim-operator/scim-operator/internal/scimerr"
@@ -106,12 +107,22 @@ func userIfMatch(r *http.Request) store.Precondition {
 	}
 }
 
-// writeUser answers with one user, its Location and its ETag; 304 when the client's
-// If-None-Match already names this version.
+// writeUser answers a write with one user, its Location and its ETag; 304 when the client's
+// If-None-Match already names this version. Its provisioning extension says what is true at
+// that moment: an app that will receive the user and has no result for it yet is Pending.
 func (s *Server) writeUser(w http.ResponseWriter, r *http.Request, t tenant.Tenant, status int, u *scimv1.ScimUser) error {
 	p, err := projectionFromURL(r, schema.UserResourceType)
 	if err != nil {
 		return err
+	}
+	var apps scimv1.ScimAppList
+	if err := s.cache.List(r.Context(), &apps, client.InNamespace(t.Namespace), client.UnsafeDisableDeepCopy); err != nil {
+		return err
+	}
+	if reported := provisioning.Reported(r.Context(), s.store, apps.Items, u); len(reported) != len(u.Status.Apps) {
+		withPending := *u // u is shared with the cache: only the copy's status.apps is replaced
+		withPending.Status.Apps = reported
+		u = &withPending
 	}
 	out, err := s.userResource(r, t, u, s.locations(r))
 	if err != nil {

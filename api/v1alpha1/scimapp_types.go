@@ -251,12 +251,15 @@ type ScimAppStatus struct {
 	// +listType=map
 	// +listMapKey=type
 	Conditions []metav1.Condition `json:"conditions,omitempty"`
-	// provisioned counts the accounts in the app that match their resource.
+	// provisioned counts the accounts in the app that match their resource. Counts follow the
+	// users' results within seconds.
 	// +optional
-	Provisioned int32 `json:"provisioned,omitempty"`
+	// +kubebuilder:default=0
+	Provisioned int32 `json:"provisioned"`
 	// failed counts the resources whose last provisioning failed.
 	// +optional
-	Failed int32 `json:"failed,omitempty"`
+	// +kubebuilder:default=0
+	Failed int32 `json:"failed"`
 	// lastFullSync is when every account was last compared with the app.
 	// +optional
 	LastFullSync *metav1.Time `json:"lastFullSync,omitempty"`

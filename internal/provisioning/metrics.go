@@ -20,10 +20,14 @@ var (
 		Help:    "Latency of connector operations by app and operation.",
 		Buckets: prometheus.ExponentialBuckets(0.001, 2.5, 12),
 	}, []string{"namespace", "app", "operation"})
+	stuckDeprovisionings = prometheus.NewGaugeVec(prometheus.GaugeOpts{
+		Name: "scim_provisioning_stuck_deprovisionings",
+		Help: "Deleted users whose account in the app could not be removed yet (retried with backoff), by app.",
+	}, []string{"namespace", "app"})
 )
 
 func init() {
-	crmetrics.Registry.MustRegister(operations, operationDuration)
+	crmetrics.Registry.MustRegister(operations, operationDuration, stuckDeprovisionings)
 }
 
 // measure runs one connector operation and records its outcome and latency.
@@ -43,4 +47,15 @@ func measure[T any](app *scimv1.ScimApp, operation string, call func() (T, error
 func measureErr(app *scimv1.ScimApp, operation string, call func() error) error {
 	_, err := measure(app, operation, func() (struct{}, error) { return struct{}{}, call() })
 	return err
+}
+
+// SetStuckDeprovisionings records how many deleted users still wait for their account in app
+// to be removed.
+func SetStuckDeprovisionings(namespace, app string, n int) {
+	stuckDeprovisionings.WithLabelValues(namespace, app).Set(float64(n))
+}
+
+// ForgetAppMetrics drops the gauges of an app that no longer exists.
+func ForgetAppMetrics(namespace, app string) {
+	stuckDeprovisionings.DeleteLabelValues(namespace, app)
 }

@@ -240,3 +240,31 @@ func readyMessage(app *scimv1.ScimApp) string {
 	}
 	return "not checked yet"
 }
+
+// NotYetProvisioned is the message of a Pending entry for an app that will receive a user
+// but has no result for it yet.
+const NotYetProvisioned = "not provisioned into the app yet"
+
+// Reported is what to report of u's provisioning right after a write: u.Status.Apps, plus a
+// Pending entry for each app that receives u and has no result for it yet (a new user, or one
+// that just joined an app's assignment). u is not modified.
+func Reported(ctx context.Context, st *store.Store, apps []scimv1.ScimApp, u *scimv1.ScimUser) []scimv1.AppProvisioningStatus {
+	out := u.Status.Apps
+	for i := range apps {
+		app := &apps[i]
+		if find(u.Status.Apps, app.Name) != nil {
+			continue
+		}
+		assigned, err := Assigned(ctx, st, app, u)
+		if err != nil || desired(app, u, assigned, false) == leaveAlone {
+			continue
+		}
+		if len(out) == len(u.Status.Apps) {
+			out = append([]scimv1.AppProvisioningStatus(nil), u.Status.Apps...)
+		}
+		out = append(out, scimv1.AppProvisioningStatus{
+			Name: app.Name, State: scimv1.ProvisioningPending, Message: NotYetProvisioned, ObservedGeneration: u.Generation,
+		})
+	}
+	return out
+}

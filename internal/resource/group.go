@@ -122,7 +122,7 @@ func NewGroup(g *scimv1.ScimGroup, ms Membership, loc Locations) *Group {
 		DisplayName: g.Spec.DisplayName,
 		Meta:        metaFor(GroupResourceType, g, loc.GroupLocation(g.Name), version, ms.LastModified),
 	}
-	if out.Provisioning = provisioning(g.Status.Apps); out.Provisioning != nil {
+	if out.Provisioning = provisioning(reportedApps(g.Status.Apps, g.Generation)); out.Provisioning != nil {
 		out.Schemas = append(out.Schemas, ProvisioningSchema)
 	}
 	members := ms.Members

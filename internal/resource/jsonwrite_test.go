@@ -70,7 +70,7 @@ func taggedUserJSON(t testing.TB, u *scimv1.ScimUser, groups []GroupRef, loc Loc
 	}
 	extensions := slices.Sorted(maps.Keys(s.Extensions))
 	out.Schemas = append(out.Schemas, extensions...)
-	if out.Provisioning = provisioning(u.Status.Apps); out.Provisioning != nil {
+	if out.Provisioning = provisioning(reportedApps(u.Status.Apps, u.Generation)); out.Provisioning != nil {
 		out.Schemas = append(out.Schemas, ProvisioningSchema)
 	}
 	var buf bytes.Buffer

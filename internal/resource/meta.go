@@ -3,6 +3,7 @@ package resource
 import (
 	"bytes"
 	"fmt"
+	"slices"
 	"strconv"
 	"time"
 
@@ -170,6 +171,32 @@ func writeProvisioning(buf *bytes.Buffer, apps []scimv1.AppProvisioningStatus) {
 		v.close()
 	})
 	o.close()
+}
+
+// PendingChange is the message of an app's entry whose outcome is for an older generation of
+// the resource: the change just written has not reached the app yet.
+const PendingChange = "a change is on its way to the app"
+
+// reportedApps is what the provisioning extension reports of status.apps for a resource of
+// generation: an entry whose outcome is for an older generation is Pending, since the state
+// it recorded is no longer what the app is being brought to (a PATCH of active=false answered
+// Provisioned would say the opposite of what happens next). apps is returned as it is when no
+// entry is out of date.
+func reportedApps(apps []scimv1.AppProvisioningStatus, generation int64) []scimv1.AppProvisioningStatus {
+	stale := func(a *scimv1.AppProvisioningStatus) bool {
+		return a.ObservedGeneration != 0 && a.ObservedGeneration < generation && a.State != scimv1.ProvisioningPending
+	}
+	i := slices.IndexFunc(apps, func(a scimv1.AppProvisioningStatus) bool { return stale(&a) })
+	if i < 0 {
+		return apps
+	}
+	out := slices.Clone(apps)
+	for j := i; j < len(out); j++ {
+		if stale(&out[j]) {
+			out[j].State, out[j].Message = scimv1.ProvisioningPending, PendingChange
+		}
+	}
+	return out
 }
 
 // provisioning reports status.apps, or nil when no app receives the resource.

@@ -189,7 +189,7 @@ func (u *User) encodeTo(e *encoder) error {
 	if len(s.Extensions) > 0 { // the sort allocates, even for none
 		extensions = slices.Sorted(maps.Keys(s.Extensions))
 	}
-	apps := u.obj.Status.Apps
+	apps := reportedApps(u.obj.Status.Apps, u.obj.Generation)
 	o := openObject(&e.buf)
 	o.key("schemas")
 	o.buf.WriteString(`["` + UserSchema + `"`)
