@@ -106,6 +106,83 @@ func ConfigError(format string, args ...any) error {
 // IsConfig reports whether err is a configuration error.
 func IsConfig(err error) bool { return errors.Is(err, ErrConfig) }
 
+// Owner is the app an account belongs to. Connectors that can label accounts (a PostgreSQL
+// role's comment, an LDAP entry's businessCategory) write it on every account they create
+// and touch only accounts labelled with their own app's UID: apps of different tenants may
+// share one database or directory, and a userName is unique only within a tenant.
+type Owner struct {
+	Namespace, Name string
+	// UID is the ScimApp's UID: a ScimApp deleted and created again under the same name is
+	// another app.
+	UID string
+	// AdoptExisting is spec.adoptExisting: accounts that no app labelled are taken over.
+	AdoptExisting bool
+}
+
+// OwnerOf returns the owner that app's connector labels accounts with.
+func OwnerOf(app *scimv1.ScimApp) Owner {
+	return Owner{Namespace: app.Namespace, Name: app.Name, UID: string(app.UID), AdoptExisting: app.Spec.AdoptExisting}
+}
+
+// ErrNotManaged marks an account that exists in the app under the key of a user or group but
+// that this app did not make: it is left alone. Retrying succeeds once someone renames or
+// removes that account or, for an account no app manages, sets spec.adoptExisting. It is not
+// a configuration error: the app itself is fine.
+var ErrNotManaged = errors.New("exists, not managed by this app")
+
+// Holder says who manages an account a connector found but does not own.
+type Holder int
+
+const (
+	// HeldByNobody: the account carries no app's label (made by hand, by another tool, or
+	// labelled by a version of scim-operator that did not name the app).
+	HeldByNobody Holder = iota
+	// HeldByOtherApp: another ScimApp, possibly of another tenant, manages the account.
+	HeldByOtherApp
+	// HeldAsOtherKind: this app manages the account, but as a group for a user or the reverse.
+	HeldAsOtherKind
+)
+
+// NotManagedError reports an account that is left alone, in words for the people who read
+// the user's provisioning status: what happened and what to do.
+type NotManagedError struct {
+	// Kind is "user" or "group".
+	Kind string
+	// Account names the account as the app knows it, e.g. `role "alice"` or a DN.
+	Account string
+	Holder  Holder
+}
+
+func (e *NotManagedError) Error() string {
+	rename := "give the user another userName"
+	if e.Kind == "group" {
+		rename = "give the group another displayName"
+	}
+	switch e.Holder {
+	case HeldByOtherApp:
+		return fmt.Sprintf("%s %s: another ScimApp (possibly of another tenant) manages it, so it is "+
+			"left alone. To provision this %s here, %s, or remove the account from the app that manages it",
+			e.Account, ErrNotManaged, e.Kind, rename)
+	case HeldAsOtherKind:
+		other := "group"
+		if e.Kind == "group" {
+			other = "user"
+		}
+		return fmt.Sprintf("%s %s as a %s: this app manages it for a %s of the same name, so it is left "+
+			"alone. To provision this %s here, %s", e.Account, ErrNotManaged, e.Kind, other, e.Kind, rename)
+	}
+	return fmt.Sprintf("%s %s: no ScimApp manages it (it was made by hand, by another tool, or by an "+
+		"older scim-operator), so it is left alone. To provision this %s here, rename or remove that "+
+		"account, %s, or set spec.adoptExisting: true on this ScimApp to take over accounts that no app manages",
+		e.Account, ErrNotManaged, e.Kind, rename)
+}
+
+// Is makes errors.Is(err, ErrNotManaged) true.
+func (e *NotManagedError) Is(target error) bool { return target == ErrNotManaged }
+
+// IsNotManaged reports whether err is about an account this app does not manage.
+func IsNotManaged(err error) bool { return errors.Is(err, ErrNotManaged) }
+
 var (
 	mu       sync.RWMutex
 	registry = map[string]Connector{}

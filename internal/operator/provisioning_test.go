@@ -107,12 +107,14 @@ func (a *legacyApp) forget(login string) {
 func webhookApp(url string) scimv1.ScimAppSpec {
 	return scimv1.ScimAppSpec{
 		Connector: scimv1.Connectors{Webhook: &scimv1.WebhookConnector{
-			URL:     url,
-			Get:     &scimv1.WebhookRequest{Method: "GET", Path: "/users/{{.UserName}}"},
-			Create:  scimv1.WebhookRequest{Method: "POST", Path: "/users", Body: `{"login": {{json .UserName}}, "mail": {{json .Email}}, "enabled": {{json .Active}}}`},
-			Update:  &scimv1.WebhookRequest{Method: "PUT", Path: "/users/{{.UserName}}", Body: `{"mail": {{json .Email}}, "enabled": {{json .Active}}, "name": {{json .DisplayName}}}`},
-			Disable: &scimv1.WebhookRequest{Method: "POST", Path: "/users/{{.UserName}}/disable"},
-			Delete:  &scimv1.WebhookRequest{Method: "DELETE", Path: "/users/{{.UserName}}"},
+			URL: url,
+			// insecure: the tests' apps are local httptest servers without TLS.
+			Insecure: true,
+			Get:      &scimv1.WebhookRequest{Method: "GET", Path: "/users/{{.UserName}}"},
+			Create:   scimv1.WebhookRequest{Method: "POST", Path: "/users", Body: `{"login": {{json .UserName}}, "mail": {{json .Email}}, "enabled": {{json .Active}}}`},
+			Update:   &scimv1.WebhookRequest{Method: "PUT", Path: "/users/{{.UserName}}", Body: `{"mail": {{json .Email}}, "enabled": {{json .Active}}, "name": {{json .DisplayName}}}`},
+			Disable:  &scimv1.WebhookRequest{Method: "POST", Path: "/users/{{.UserName}}/disable"},
+			Delete:   &scimv1.WebhookRequest{Method: "DELETE", Path: "/users/{{.UserName}}"},
 		}},
 		ResyncPeriod:   &metav1.Duration{Duration: time.Second},
 		WaitForOutcome: &metav1.Duration{Duration: 10 * time.Second},
