@@ -42,7 +42,7 @@ func (Connector) Connect(ctx context.Context, app *scimv1.ScimApp, secrets conne
 	if len(password) == 0 {
 		return nil, connectors.ConfigError("ldap: bindPassword secret %s key %s is empty", spec.BindPassword.Name, spec.BindPassword.Key)
 	}
-	return &client{cfg: cfg, pool: newPool(cfg.url, cfg.bindDN, string(password))}, nil
+	return &client{cfg: cfg, pool: newPool(cfg.url, cfg.bindDN, string(password)), owner: connectors.OwnerOf(app)}, nil
 }
 
 func parseConfig(spec *scimv1.LDAPConnector) (config, error) {
@@ -63,8 +63,9 @@ func parseConfig(spec *scimv1.LDAPConnector) (config, error) {
 
 // client implements connectors.Client; it is safe for concurrent use.
 type client struct {
-	cfg  config
-	pool *pool
+	cfg   config
+	pool  *pool
+	owner connectors.Owner
 }
 
 var _ connectors.Client = (*client)(nil)

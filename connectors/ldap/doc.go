@@ -11,12 +11,16 @@
 // Lookups search one level under usersDN or groupsDN by objectClass and key (uid or cn), with
 // the key filter-escaped and RDN values DN-escaped, so both DNs may even be one entry.
 //
-// Ownership: every entry the connector creates carries
+// Ownership: every entry the connector creates carries its app's marker
 //
-//	businessCategory: managed-by: scim-operator
+//	businessCategory: managed-by: scim-operator app <ScimApp UID> (<namespace>/<name>)
 //
-// An entry with the same key but without that value belongs to someone else: the connector
-// never changes or deletes it, and the calls that meet it return ErrConflict.
+// An entry with the same key but without that value belongs to someone else (another app,
+// possibly of another tenant sharing the directory, or no app): the connector never changes
+// or deletes it, and the calls that meet it return a connectors.NotManagedError (ErrConflict).
+// With spec.adoptExisting, entries with no app's marker (none, or the bare
+// "managed-by: scim-operator" of older versions) and those of an earlier app of the same
+// namespace and name are adopted: their marker is replaced with the app's.
 //
 // Deactivation: inetOrgPerson has no disabled flag, so a disabled user gets
 //

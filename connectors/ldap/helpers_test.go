@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	goldap "github.com/go-ldap/ldap/v3"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	scimv1 "github.com/scim-operator/scim-operator/api/v1alpha1"
 	"github.com/scim-operator/scim-operator/connectors"
@@ -33,7 +34,10 @@ func testApp(edit func(*scimv1.LDAPConnector)) *scimv1.ScimApp {
 	if edit != nil {
 		edit(spec)
 	}
-	return &scimv1.ScimApp{Spec: scimv1.ScimAppSpec{Connector: scimv1.Connectors{LDAP: spec}}}
+	return &scimv1.ScimApp{
+		ObjectMeta: metav1.ObjectMeta{Namespace: "tenant-a", Name: "dir", UID: "uid-a"},
+		Spec:       scimv1.ScimAppSpec{Connector: scimv1.Connectors{LDAP: spec}},
+	}
 }
 
 // connect makes a client through the registry, as the operator does.
