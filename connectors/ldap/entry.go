@@ -40,9 +40,9 @@ func markerValue(o connectors.Owner) string {
 type ownership int
 
 const (
-	owns        ownership = iota // o's marker
-	mayAdopt                     // no app's marker, or an earlier app of o's name; adoptExisting
-	notOwned                     // left alone; see holder
+	owns     ownership = iota // o's marker
+	mayAdopt                  // no app's marker, or an earlier app of o's name; adoptExisting
+	notOwned                  // left alone; see holder
 )
 
 // ownershipOf says whether o owns e, may adopt it, or must leave it alone (and who holds it).

@@ -133,4 +133,3 @@ func TestAdoptExisting(t *testing.T) {
 		})
 	}
 }
-
