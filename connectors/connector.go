@@ -8,7 +8,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/url"
 	"sort"
+	"strings"
 	"sync"
 
 	scimv1 "github.com/scim-operator/scim-operator/api/v1alpha1"
@@ -182,6 +184,28 @@ func (e *NotManagedError) Is(target error) bool { return target == ErrNotManaged
 
 // IsNotManaged reports whether err is about an account this app does not manage.
 func IsNotManaged(err error) bool { return errors.Is(err, ErrNotManaged) }
+
+// PathSegment percent-encodes s as one URL path segment. It refuses "", "." and "..": as a
+// segment they are dot segments (RFC 3986, section 5.2.4) that servers and proxies resolve,
+// so a userName or an app's id of ".." would address the parent resource (DELETE
+// /Users/.. is DELETE of the base URL), and %2E%2E is decoded back to ".." by many.
+func PathSegment(s string) (string, error) {
+	if s == "" || s == "." || s == ".." {
+		return "", fmt.Errorf("%q cannot be a URL path segment: it would address another resource of the app", s)
+	}
+	return url.PathEscape(s), nil
+}
+
+// HasDotSegment reports whether the escaped path p has a segment that is, once decoded,
+// "." or "..".
+func HasDotSegment(p string) bool {
+	for _, seg := range strings.Split(p, "/") {
+		if dec, err := url.PathUnescape(seg); err == nil && (dec == "." || dec == "..") || seg == "." || seg == ".." {
+			return true
+		}
+	}
+	return false
+}
 
 var (
 	mu       sync.RWMutex
