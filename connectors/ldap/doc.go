@@ -44,6 +44,8 @@
 // Connections: a client keeps a few bound connections for its concurrent callers, and
 // replaces one the server dropped. Bad credentials, a missing usersDN or groupsDN, or a bind
 // DN without the rights it needs are configuration errors; a server that cannot be reached
-// is a transient error. ldaps:// verifies the server against the system's roots; StartTLS is
-// not offered.
+// is a transient error. ldaps:// verifies the server against the system's roots and the url's
+// host name; so does ldap:// with startTLS, which upgrades each connection before the bind.
+// A plain ldap:// url sends the bind password and users' passwords in clear text: it needs
+// insecure: true.
 package ldap

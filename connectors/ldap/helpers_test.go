@@ -30,7 +30,8 @@ func (f fakeSecrets) Get(_ context.Context, ref scimv1.SecretKeyRef) ([]byte, er
 }
 
 func testApp(edit func(*scimv1.LDAPConnector)) *scimv1.ScimApp {
-	spec := &scimv1.LDAPConnector{URL: ldapURL, BindDN: adminDN, BindPassword: bindRef, UsersDN: usersDN, GroupsDN: groupsDN}
+	// insecure: the test's slapd listens on 127.0.0.1 without TLS (StartTLS is TestStartTLS's).
+	spec := &scimv1.LDAPConnector{URL: ldapURL, Insecure: true, BindDN: adminDN, BindPassword: bindRef, UsersDN: usersDN, GroupsDN: groupsDN}
 	if edit != nil {
 		edit(spec)
 	}
