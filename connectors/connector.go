@@ -185,6 +185,35 @@ func (e *NotManagedError) Is(target error) bool { return target == ErrNotManaged
 // IsNotManaged reports whether err is about an account this app does not manage.
 func IsNotManaged(err error) bool { return errors.Is(err, ErrNotManaged) }
 
+// InsecureTransport says why app's connector sends credentials and users unencrypted or to a
+// server it does not verify, or "" when it does not.
+func InsecureTransport(app *scimv1.ScimApp) string {
+	c := app.Spec.Connector
+	switch {
+	case c.SCIM != nil && c.SCIM.Insecure && strings.HasPrefix(c.SCIM.URL, "http://"):
+		return "spec.connector.scim.insecure: the bearer token or password and every user are sent unencrypted over http://"
+	case c.Webhook != nil && c.Webhook.Insecure && strings.HasPrefix(c.Webhook.URL, "http://"):
+		return "spec.connector.webhook.insecure: the bearer token and every user are sent unencrypted over http://"
+	case c.LDAP != nil && c.LDAP.Insecure && !c.LDAP.StartTLS && strings.HasPrefix(c.LDAP.URL, "ldap://"):
+		return "spec.connector.ldap.insecure: the bind password and users' passwords are sent unencrypted over ldap:// without startTLS"
+	case c.Postgres != nil && c.Postgres.SSLMode == "disable":
+		return "spec.connector.postgres.sslMode is disable: the operator's login is sent unencrypted"
+	case c.Postgres != nil && c.Postgres.SSLMode == "require":
+		return "spec.connector.postgres.sslMode is require: the server's certificate is not verified, so a man in the middle can read the operator's login"
+	}
+	return ""
+}
+
+// RequireTLS refuses an http:// url unless the app set insecure: credentials and users would
+// cross the network in clear text. field names the setting, e.g. "spec.connector.scim.url".
+func RequireTLS(field string, u *url.URL, insecure bool) error {
+	if u.Scheme == "http" && !insecure {
+		return ConfigError("%s %q is http://: the app's credentials and every user would travel in clear text; "+
+			"use https://, or set insecure: true next to it", field, u.Redacted())
+	}
+	return nil
+}
+
 // PathSegment percent-encodes s as one URL path segment. It refuses "", "." and "..": as a
 // segment they are dot segments (RFC 3986, section 5.2.4) that servers and proxies resolve,
 // so a userName or an app's id of ".." would address the parent resource (DELETE

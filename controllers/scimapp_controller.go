@@ -47,6 +47,7 @@ func (r *ScimAppReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ct
 
 	checkErr := r.check(ctx, &app)
 	r.setConditions(&app, checkErr)
+	setTransportCondition(&app)
 	if err := r.count(ctx, &app); err != nil {
 		return ctrl.Result{}, err
 	}
@@ -90,6 +91,17 @@ func (r *ScimAppReconciler) setConditions(app *scimv1.ScimApp, err error) {
 		set(scimv1.ConditionReady, metav1.ConditionFalse, ReasonUnreachable, err.Error())
 		set(scimv1.ConditionStalled, metav1.ConditionFalse, ReasonUnreachable, "")
 	}
+}
+
+// setTransportCondition warns, in InsecureTransport, of a connector that the app's author
+// allowed to send credentials in clear text or to an unverified server.
+func setTransportCondition(app *scimv1.ScimApp) {
+	c := metav1.Condition{Type: scimv1.ConditionInsecureTransport, Status: metav1.ConditionFalse, Reason: "Encrypted",
+		Message: "credentials and users travel encrypted to a verified server", ObservedGeneration: app.Generation}
+	if why := connectors.InsecureTransport(app); why != "" {
+		c.Status, c.Reason, c.Message = metav1.ConditionTrue, "PlaintextAllowed", why
+	}
+	meta.SetStatusCondition(&app.Status.Conditions, c)
 }
 
 // count sums the per-app results the user reconciler recorded.

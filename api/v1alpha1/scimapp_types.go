@@ -278,6 +278,11 @@ type ScimAppSpec struct {
 	ResyncPeriod *metav1.Duration `json:"resyncPeriod,omitempty"`
 }
 
+// ConditionInsecureTransport is True on a ScimApp whose connector sends credentials and users
+// unencrypted or to an unverified server (an http:// or ldap:// url with insecure: true, a
+// PostgreSQL sslMode of disable or require); its message says which setting.
+const ConditionInsecureTransport = "InsecureTransport"
+
 // ScimAppStatus is the observed state of a ScimApp.
 type ScimAppStatus struct {
 	// observedGeneration is the generation this status describes.
