@@ -131,6 +131,9 @@ func owned(o connectors.Owner, name string, r role, k kind, id string) error {
 		notManaged.Holder = connectors.HeldByOtherApp
 	case l.format == legacyMark && l.kind == k && id != "" && l.id == id:
 		return nil
+	case l.format == legacyMark && l.kind != k:
+		// An older version made it as the other kind, for some app: never taken over.
+		notManaged.Holder = connectors.HeldByOtherApp
 	case o.AdoptExisting:
 		return nil
 	}

@@ -147,6 +147,11 @@ func TestAdoptExisting(t *testing.T) {
 			reason:  "With adoptExisting an app takes over the roles of its earlier self.",
 			comment: "managed by scim-operator app uid-old (tenant-c/db): user ad-1", adopt: true,
 		},
+		"LegacyGroupNotAdoptedAsUser": {
+			reason:  "A group role of an older version is not taken over as a user, even with adoptExisting.",
+			comment: "managed by scim-operator: group ad-1", adopt: true,
+			wantErr: notManaged, holder: connectors.HeldByOtherApp,
+		},
 		"OtherAppOfSameNamespace": {
 			reason:  "Another app of the tenant is never adopted from.",
 			comment: "managed by scim-operator app uid-x (tenant-c/other): user ad-1", adopt: true,
