@@ -20,7 +20,7 @@ type SecretKeyRef struct {
 
 // SCIMConnector provisions into an app that speaks SCIM 2.0.
 // +kubebuilder:validation:XValidation:rule="!(has(self.bearerToken) && has(self.basicPassword))",message="use bearerToken or basic authentication, not both"
-// +kubebuilder:validation:XValidation:rule="isURL(self.url) && url(self.url).getScheme() in ['https', 'http'] && url(self.url).getHostname() != ”",message="url must be an absolute https:// (or, with insecure, http://) URL with a host"
+// +kubebuilder:validation:XValidation:rule="isURL(self.url) && url(self.url).getScheme() in ['https', 'http'] && size(url(self.url).getHostname()) > 0",message="url must be an absolute https:// (or, with insecure, http://) URL with a host"
 // +kubebuilder:validation:XValidation:rule="!self.url.startsWith('http://') || (has(self.insecure) && self.insecure)",message="an http:// url sends the bearer token and every user in clear text: use https://, or set insecure: true"
 type SCIMConnector struct {
 	// url is the app's SCIM base URL, for example https://app.example.com/scim/v2. http://
@@ -84,7 +84,7 @@ type PostgresConnector struct {
 }
 
 // LDAPConnector provisions users as inetOrgPerson entries and groups as groupOfNames.
-// +kubebuilder:validation:XValidation:rule="isURL(self.url) && url(self.url).getScheme() in ['ldaps', 'ldap'] && url(self.url).getHostname() != ”",message="url must be an absolute ldaps:// or ldap:// URL with a host"
+// +kubebuilder:validation:XValidation:rule="isURL(self.url) && url(self.url).getScheme() in ['ldaps', 'ldap'] && size(url(self.url).getHostname()) > 0",message="url must be an absolute ldaps:// or ldap:// URL with a host"
 // +kubebuilder:validation:XValidation:rule="!self.url.startsWith('ldap://') || (has(self.startTLS) && self.startTLS) || (has(self.insecure) && self.insecure)",message="an ldap:// url without startTLS sends the bind password and users' passwords in clear text: use ldaps://, set startTLS: true, or set insecure: true"
 // +kubebuilder:validation:XValidation:rule="!(has(self.startTLS) && self.startTLS) || self.url.startsWith('ldap://')",message="startTLS applies to ldap:// urls; ldaps:// is encrypted from the start"
 type LDAPConnector struct {
@@ -123,7 +123,7 @@ type LDAPConnector struct {
 
 // WebhookConnector calls an HTTP API with JSON bodies built from templates, for custom apps
 // without SCIM.
-// +kubebuilder:validation:XValidation:rule="isURL(self.url) && url(self.url).getScheme() in ['https', 'http'] && url(self.url).getHostname() != ”",message="url must be an absolute https:// (or, with insecure, http://) URL with a host"
+// +kubebuilder:validation:XValidation:rule="isURL(self.url) && url(self.url).getScheme() in ['https', 'http'] && size(url(self.url).getHostname()) > 0",message="url must be an absolute https:// (or, with insecure, http://) URL with a host"
 // +kubebuilder:validation:XValidation:rule="!self.url.startsWith('http://') || (has(self.insecure) && self.insecure)",message="an http:// url sends the bearer token and every user in clear text: use https://, or set insecure: true"
 type WebhookConnector struct {
 	// url is the base URL; each template's path is appended to it. http:// needs insecure: true.
