@@ -8,7 +8,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/url"
 	"sort"
+	"strings"
 	"sync"
 
 	scimv1 "github.com/scim-operator/scim-operator/api/v1alpha1"
@@ -105,6 +107,134 @@ func ConfigError(format string, args ...any) error {
 
 // IsConfig reports whether err is a configuration error.
 func IsConfig(err error) bool { return errors.Is(err, ErrConfig) }
+
+// Owner is the app an account belongs to. Connectors that can label accounts (a PostgreSQL
+// role's comment, an LDAP entry's businessCategory) write it on every account they create
+// and touch only accounts labelled with their own app's UID: apps of different tenants may
+// share one database or directory, and a userName is unique only within a tenant.
+type Owner struct {
+	Namespace, Name string
+	// UID is the ScimApp's UID: a ScimApp deleted and created again under the same name is
+	// another app.
+	UID string
+	// AdoptExisting is spec.adoptExisting: accounts that no app labelled are taken over.
+	AdoptExisting bool
+}
+
+// OwnerOf returns the owner that app's connector labels accounts with.
+func OwnerOf(app *scimv1.ScimApp) Owner {
+	return Owner{Namespace: app.Namespace, Name: app.Name, UID: string(app.UID), AdoptExisting: app.Spec.AdoptExisting}
+}
+
+// ErrNotManaged marks an account that exists in the app under the key of a user or group but
+// that this app did not make: it is left alone. Retrying succeeds once someone renames or
+// removes that account or, for an account no app manages, sets spec.adoptExisting. It is not
+// a configuration error: the app itself is fine.
+var ErrNotManaged = errors.New("exists, not managed by this app")
+
+// Holder says who manages an account a connector found but does not own.
+type Holder int
+
+const (
+	// HeldByNobody: the account carries no app's label (made by hand, by another tool, or
+	// labelled by a version of scim-operator that did not name the app).
+	HeldByNobody Holder = iota
+	// HeldByOtherApp: another ScimApp, possibly of another tenant, manages the account.
+	HeldByOtherApp
+	// HeldAsOtherKind: this app manages the account, but as a group for a user or the reverse.
+	HeldAsOtherKind
+)
+
+// NotManagedError reports an account that is left alone, in words for the people who read
+// the user's provisioning status: what happened and what to do.
+type NotManagedError struct {
+	// Kind is "user" or "group".
+	Kind string
+	// Account names the account as the app knows it, e.g. `role "alice"` or a DN.
+	Account string
+	Holder  Holder
+}
+
+func (e *NotManagedError) Error() string {
+	rename := "give the user another userName"
+	if e.Kind == "group" {
+		rename = "give the group another displayName"
+	}
+	switch e.Holder {
+	case HeldByOtherApp:
+		return fmt.Sprintf("%s %s: another ScimApp (possibly of another tenant) manages it, so it is "+
+			"left alone. To provision this %s here, %s, or remove the account from the app that manages it",
+			e.Account, ErrNotManaged, e.Kind, rename)
+	case HeldAsOtherKind:
+		other := "group"
+		if e.Kind == "group" {
+			other = "user"
+		}
+		return fmt.Sprintf("%s %s as a %s: this app manages it for a %s of the same name, so it is left "+
+			"alone. To provision this %s here, %s", e.Account, ErrNotManaged, e.Kind, other, e.Kind, rename)
+	}
+	return fmt.Sprintf("%s %s: no ScimApp manages it (it was made by hand, by another tool, or by an "+
+		"older scim-operator), so it is left alone. To provision this %s here, rename or remove that "+
+		"account, %s, or set spec.adoptExisting: true on this ScimApp to take over accounts that no app manages",
+		e.Account, ErrNotManaged, e.Kind, rename)
+}
+
+// Is makes errors.Is(err, ErrNotManaged) true.
+func (e *NotManagedError) Is(target error) bool { return target == ErrNotManaged }
+
+// IsNotManaged reports whether err is about an account this app does not manage.
+func IsNotManaged(err error) bool { return errors.Is(err, ErrNotManaged) }
+
+// InsecureTransport says why app's connector sends credentials and users unencrypted or to a
+// server it does not verify, or "" when it does not.
+func InsecureTransport(app *scimv1.ScimApp) string {
+	c := app.Spec.Connector
+	switch {
+	case c.SCIM != nil && c.SCIM.Insecure && strings.HasPrefix(c.SCIM.URL, "http://"):
+		return "spec.connector.scim.insecure: the bearer token or password and every user are sent unencrypted over http://"
+	case c.Webhook != nil && c.Webhook.Insecure && strings.HasPrefix(c.Webhook.URL, "http://"):
+		return "spec.connector.webhook.insecure: the bearer token and every user are sent unencrypted over http://"
+	case c.LDAP != nil && c.LDAP.Insecure && !c.LDAP.StartTLS && strings.HasPrefix(c.LDAP.URL, "ldap://"):
+		return "spec.connector.ldap.insecure: the bind password and users' passwords are sent unencrypted over ldap:// without startTLS"
+	case c.Postgres != nil && c.Postgres.SSLMode == "disable":
+		return "spec.connector.postgres.sslMode is disable: the operator's login is sent unencrypted"
+	case c.Postgres != nil && c.Postgres.SSLMode == "require":
+		return "spec.connector.postgres.sslMode is require: the server's certificate is not verified, so a man in the middle can read the operator's login"
+	}
+	return ""
+}
+
+// RequireTLS refuses an http:// url unless the app set insecure: credentials and users would
+// cross the network in clear text. field names the setting, e.g. "spec.connector.scim.url".
+func RequireTLS(field string, u *url.URL, insecure bool) error {
+	if u.Scheme == "http" && !insecure {
+		return ConfigError("%s %q is http://: the app's credentials and every user would travel in clear text; "+
+			"use https://, or set insecure: true next to it", field, u.Redacted())
+	}
+	return nil
+}
+
+// PathSegment percent-encodes s as one URL path segment. It refuses "", "." and "..": as a
+// segment they are dot segments (RFC 3986, section 5.2.4) that servers and proxies resolve,
+// so a userName or an app's id of ".." would address the parent resource (DELETE
+// /Users/.. is DELETE of the base URL), and %2E%2E is decoded back to ".." by many.
+func PathSegment(s string) (string, error) {
+	if s == "" || s == "." || s == ".." {
+		return "", fmt.Errorf("%q cannot be a URL path segment: it would address another resource of the app", s)
+	}
+	return url.PathEscape(s), nil
+}
+
+// HasDotSegment reports whether the escaped path p has a segment that is, once decoded,
+// "." or "..".
+func HasDotSegment(p string) bool {
+	for _, seg := range strings.Split(p, "/") {
+		if dec, err := url.PathUnescape(seg); err == nil && (dec == "." || dec == "..") || seg == "." || seg == ".." {
+			return true
+		}
+	}
+	return false
+}
 
 var (
 	mu       sync.RWMutex

@@ -88,6 +88,7 @@ func (r *ScimAppReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ct
 			app.Status.LastFullSync = &metav1.Time{Time: now}
 		}
 	}
+	setTransportCondition(&app)
 	setDeprovisioningCondition(&app, t.stuck)
 	provisioning.SetStuckDeprovisionings(app.Namespace, app.Name, len(t.stuck))
 	recordReadyTransition(r.Events, &app, before.Status.Conditions, app.Status.Conditions)
@@ -137,6 +138,17 @@ type tally struct {
 	failedSinceCheck bool
 	// stuck are deleted users whose account could not be removed, as "userName (id): message".
 	stuck []string
+}
+
+// setTransportCondition warns, in InsecureTransport, of a connector that the app's author
+// allowed to send credentials in clear text or to an unverified server.
+func setTransportCondition(app *scimv1.ScimApp) {
+	c := metav1.Condition{Type: scimv1.ConditionInsecureTransport, Status: metav1.ConditionFalse, Reason: "Encrypted",
+		Message: "credentials and users travel encrypted to a verified server", ObservedGeneration: app.Generation}
+	if why := connectors.InsecureTransport(app); why != "" {
+		c.Status, c.Reason, c.Message = metav1.ConditionTrue, "PlaintextAllowed", why
+	}
+	meta.SetStatusCondition(&app.Status.Conditions, c)
 }
 
 // count sums the per-app results the user reconciler recorded.

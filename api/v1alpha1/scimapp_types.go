@@ -20,12 +20,20 @@ type SecretKeyRef struct {
 
 // SCIMConnector provisions into an app that speaks SCIM 2.0.
 // +kubebuilder:validation:XValidation:rule="!(has(self.bearerToken) && has(self.basicPassword))",message="use bearerToken or basic authentication, not both"
+// +kubebuilder:validation:XValidation:rule="isURL(self.url) && url(self.url).getScheme() in ['https', 'http'] && size(url(self.url).getHostname()) > 0",message="url must be an absolute https:// (or, with insecure, http://) URL with a host"
+// +kubebuilder:validation:XValidation:rule="!self.url.startsWith('http://') || (has(self.insecure) && self.insecure)",message="an http:// url sends the bearer token and every user in clear text: use https://, or set insecure: true"
 type SCIMConnector struct {
-	// url is the app's SCIM base URL, for example https://app.example.com/scim/v2.
+	// url is the app's SCIM base URL, for example https://app.example.com/scim/v2. http://
+	// needs insecure: true.
 	// +required
 	// +kubebuilder:validation:Pattern=`^https?://`
 	// +kubebuilder:validation:MaxLength=2048
 	URL string `json:"url"`
+	// insecure allows an http:// url: credentials and users then travel in clear text. The
+	// ScimApp reports it in its InsecureTransport condition. For tests and for apps reached
+	// only through a trusted network (a sidecar, a service mesh that encrypts).
+	// +optional
+	Insecure bool `json:"insecure,omitempty"`
 	// bearerToken authenticates with "Authorization: Bearer <token>".
 	// +optional
 	BearerToken *SecretKeyRef `json:"bearerToken,omitempty"`
@@ -57,8 +65,12 @@ type PostgresConnector struct {
 	// +optional
 	// +kubebuilder:validation:MaxLength=63
 	Database string `json:"database,omitempty"`
-	// sslMode as libpq understands it: disable, require, verify-ca, verify-full.
+	// sslMode as libpq understands it: verify-full (the default) verifies the server's
+	// certificate against the system's roots and its host name; verify-ca skips the host
+	// name, require encrypts without verifying (a man in the middle can read the operator's
+	// login), disable does not encrypt (for a server on the same host or in tests).
 	// +optional
+	// +kubebuilder:default=verify-full
 	// +kubebuilder:validation:Enum=disable;require;verify-ca;verify-full
 	SSLMode string `json:"sslMode,omitempty"`
 	// username the operator connects as; it needs CREATEROLE.
@@ -72,12 +84,24 @@ type PostgresConnector struct {
 }
 
 // LDAPConnector provisions users as inetOrgPerson entries and groups as groupOfNames.
+// +kubebuilder:validation:XValidation:rule="isURL(self.url) && url(self.url).getScheme() in ['ldaps', 'ldap'] && size(url(self.url).getHostname()) > 0",message="url must be an absolute ldaps:// or ldap:// URL with a host"
+// +kubebuilder:validation:XValidation:rule="!self.url.startsWith('ldap://') || (has(self.startTLS) && self.startTLS) || (has(self.insecure) && self.insecure)",message="an ldap:// url without startTLS sends the bind password and users' passwords in clear text: use ldaps://, set startTLS: true, or set insecure: true"
+// +kubebuilder:validation:XValidation:rule="!(has(self.startTLS) && self.startTLS) || self.url.startsWith('ldap://')",message="startTLS applies to ldap:// urls; ldaps:// is encrypted from the start"
 type LDAPConnector struct {
-	// url of the directory, ldap:// or ldaps://.
+	// url of the directory: ldaps://, or ldap:// with startTLS (or insecure).
 	// +required
 	// +kubebuilder:validation:Pattern=`^ldaps?://`
 	// +kubebuilder:validation:MaxLength=2048
 	URL string `json:"url"`
+	// startTLS upgrades an ldap:// connection to TLS (StartTLS, RFC 4513) before binding; the
+	// server's certificate is verified against the system's roots and the url's host name.
+	// +optional
+	StartTLS bool `json:"startTLS,omitempty"`
+	// insecure allows an ldap:// url without startTLS: the bind password and users' passwords
+	// then travel in clear text. The ScimApp reports it in its InsecureTransport condition.
+	// For tests and for a directory on the same host.
+	// +optional
+	Insecure bool `json:"insecure,omitempty"`
 	// bindDN the operator binds as.
 	// +required
 	// +kubebuilder:validation:MinLength=1
@@ -99,12 +123,18 @@ type LDAPConnector struct {
 
 // WebhookConnector calls an HTTP API with JSON bodies built from templates, for custom apps
 // without SCIM.
+// +kubebuilder:validation:XValidation:rule="isURL(self.url) && url(self.url).getScheme() in ['https', 'http'] && size(url(self.url).getHostname()) > 0",message="url must be an absolute https:// (or, with insecure, http://) URL with a host"
+// +kubebuilder:validation:XValidation:rule="!self.url.startsWith('http://') || (has(self.insecure) && self.insecure)",message="an http:// url sends the bearer token and every user in clear text: use https://, or set insecure: true"
 type WebhookConnector struct {
-	// url is the base URL; each template's path is appended to it.
+	// url is the base URL; each template's path is appended to it. http:// needs insecure: true.
 	// +required
 	// +kubebuilder:validation:Pattern=`^https?://`
 	// +kubebuilder:validation:MaxLength=2048
 	URL string `json:"url"`
+	// insecure allows an http:// url: the bearer token and users then travel in clear text.
+	// The ScimApp reports it in its InsecureTransport condition.
+	// +optional
+	Insecure bool `json:"insecure,omitempty"`
 	// bearerToken, when set, is sent as "Authorization: Bearer <token>".
 	// +optional
 	BearerToken *SecretKeyRef `json:"bearerToken,omitempty"`
@@ -220,6 +250,16 @@ type ScimAppSpec struct {
 	// +kubebuilder:default=Delete
 	OnDelete Lifecycle `json:"onDelete,omitempty"`
 
+	// adoptExisting takes over accounts that exist in the app under a user's userName (or a
+	// group's displayName) but that no ScimApp manages: made by hand, by another tool, or
+	// labelled by an older scim-operator that did not name the app. They are then changed and
+	// deleted like accounts this app created. Accounts another ScimApp manages are never
+	// taken over, except those of an earlier ScimApp of the same name in this namespace (one
+	// deleted and created again). Connectors without labels (scim, webhook) ignore it. Off
+	// by default: such accounts are reported and left alone.
+	// +optional
+	AdoptExisting bool `json:"adoptExisting,omitempty"`
+
 	// provisionGroups also creates the tenant's groups (those with assigned members) and their
 	// memberships in the app.
 	// +optional
@@ -237,6 +277,11 @@ type ScimAppSpec struct {
 	// +optional
 	ResyncPeriod *metav1.Duration `json:"resyncPeriod,omitempty"`
 }
+
+// ConditionInsecureTransport is True on a ScimApp whose connector sends credentials and users
+// unencrypted or to an unverified server (an http:// or ldap:// url with insecure: true, a
+// PostgreSQL sslMode of disable or require); its message says which setting.
+const ConditionInsecureTransport = "InsecureTransport"
 
 // ScimAppStatus is the observed state of a ScimApp.
 type ScimAppStatus struct {

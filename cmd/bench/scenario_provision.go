@@ -46,7 +46,9 @@ func (b *bench) provisioning(ctx context.Context) (*Result, error) {
 	scimApp := &scimv1.ScimApp{
 		ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "downstream"},
 		Spec: scimv1.ScimAppSpec{Connector: scimv1.Connectors{SCIM: &scimv1.SCIMConnector{
-			URL:         app.url(),
+			URL: app.url(),
+			// insecure: the benchmark's downstream app listens on loopback without TLS.
+			Insecure:    true,
 			BearerToken: &scimv1.SecretKeyRef{Name: "downstream-token", Key: "token"},
 		}}},
 	}

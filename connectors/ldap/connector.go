@@ -22,6 +22,10 @@ type config struct {
 	bindDN   string
 	usersDN  string
 	groupsDN string // empty: groups cannot be provisioned
+	// startTLS upgrades each ldap:// connection to TLS before the bind.
+	startTLS bool
+	// host is the url's host name, which the server's certificate must name.
+	host string
 }
 
 // Connect validates the spec and reads the bind password; it does not dial, so that an
@@ -42,13 +46,20 @@ func (Connector) Connect(ctx context.Context, app *scimv1.ScimApp, secrets conne
 	if len(password) == 0 {
 		return nil, connectors.ConfigError("ldap: bindPassword secret %s key %s is empty", spec.BindPassword.Name, spec.BindPassword.Key)
 	}
-	return &client{cfg: cfg, pool: newPool(cfg.url, cfg.bindDN, string(password))}, nil
+	return &client{cfg: cfg, pool: newPool(cfg, string(password)), owner: connectors.OwnerOf(app)}, nil
 }
 
 func parseConfig(spec *scimv1.LDAPConnector) (config, error) {
 	u, err := url.Parse(spec.URL)
-	if err != nil || (u.Scheme != "ldap" && u.Scheme != "ldaps") || u.Host == "" {
+	if err != nil || (u.Scheme != "ldap" && u.Scheme != "ldaps") || u.Hostname() == "" {
 		return config{}, connectors.ConfigError("ldap: url %q is not an ldap:// or ldaps:// URL", spec.URL)
+	}
+	switch {
+	case u.Scheme == "ldaps" && spec.StartTLS:
+		return config{}, connectors.ConfigError("ldap: startTLS applies to ldap:// urls; %q is encrypted from the start", spec.URL)
+	case u.Scheme == "ldap" && !spec.StartTLS && !spec.Insecure:
+		return config{}, connectors.ConfigError("ldap: url %q without startTLS would send the bind password and users' "+
+			"passwords in clear text: use ldaps://, set startTLS: true, or set insecure: true", spec.URL)
 	}
 	for _, f := range []struct{ field, dn string }{{"bindDN", spec.BindDN}, {"usersDN", spec.UsersDN}, {"groupsDN", spec.GroupsDN}} {
 		if f.dn == "" && f.field == "groupsDN" {
@@ -58,13 +69,15 @@ func parseConfig(spec *scimv1.LDAPConnector) (config, error) {
 			return config{}, connectors.ConfigError("ldap: %s %q is not a DN", f.field, f.dn)
 		}
 	}
-	return config{url: spec.URL, bindDN: spec.BindDN, usersDN: spec.UsersDN, groupsDN: spec.GroupsDN}, nil
+	return config{url: spec.URL, bindDN: spec.BindDN, usersDN: spec.UsersDN, groupsDN: spec.GroupsDN,
+		startTLS: spec.StartTLS, host: u.Hostname()}, nil
 }
 
 // client implements connectors.Client; it is safe for concurrent use.
 type client struct {
-	cfg  config
-	pool *pool
+	cfg   config
+	pool  *pool
+	owner connectors.Owner
 }
 
 var _ connectors.Client = (*client)(nil)

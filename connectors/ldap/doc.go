@@ -11,12 +11,16 @@
 // Lookups search one level under usersDN or groupsDN by objectClass and key (uid or cn), with
 // the key filter-escaped and RDN values DN-escaped, so both DNs may even be one entry.
 //
-// Ownership: every entry the connector creates carries
+// Ownership: every entry the connector creates carries its app's marker
 //
-//	businessCategory: managed-by: scim-operator
+//	businessCategory: managed-by: scim-operator app <ScimApp UID> (<namespace>/<name>)
 //
-// An entry with the same key but without that value belongs to someone else: the connector
-// never changes or deletes it, and the calls that meet it return ErrConflict.
+// An entry with the same key but without that value belongs to someone else (another app,
+// possibly of another tenant sharing the directory, or no app): the connector never changes
+// or deletes it, and the calls that meet it return a connectors.NotManagedError (ErrConflict).
+// With spec.adoptExisting, entries with no app's marker (none, or the bare
+// "managed-by: scim-operator" of older versions) and those of an earlier app of the same
+// namespace and name are adopted: their marker is replaced with the app's.
 //
 // Deactivation: inetOrgPerson has no disabled flag, so a disabled user gets
 //
@@ -40,6 +44,8 @@
 // Connections: a client keeps a few bound connections for its concurrent callers, and
 // replaces one the server dropped. Bad credentials, a missing usersDN or groupsDN, or a bind
 // DN without the rights it needs are configuration errors; a server that cannot be reached
-// is a transient error. ldaps:// verifies the server against the system's roots; StartTLS is
-// not offered.
+// is a transient error. ldaps:// verifies the server against the system's roots and the url's
+// host name; so does ldap:// with startTLS, which upgrades each connection before the bind.
+// A plain ldap:// url sends the bind password and users' passwords in clear text: it needs
+// insecure: true.
 package ldap

@@ -1,7 +1,6 @@
 package ldap
 
 import (
-	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -12,18 +11,59 @@ import (
 )
 
 const (
-	// markerAttr holds markerValue on every entry the connector created: both inetOrgPerson
-	// and groupOfNames allow businessCategory, and the connector never otherwise writes it.
-	markerAttr  = "businessCategory"
-	markerValue = "managed-by: scim-operator"
+	// markerAttr holds the app's marker (see markerValue) on every entry the connector
+	// created: both inetOrgPerson and groupOfNames allow businessCategory, and the connector
+	// never otherwise writes it.
+	markerAttr = "businessCategory"
+	// legacyMarker is the marker of older versions, which named no app.
+	legacyMarker = "managed-by: scim-operator"
+	markerPrefix = legacyMarker + " app "
 	// disabledAttr holds disabledValue on a deactivated user.
 	disabledAttr  = "description"
 	disabledValue = "disabled by scim-operator"
 )
 
-// ErrConflict marks an entry with the key of a user or group that the connector did not
-// create; it is never changed or deleted.
-var ErrConflict = errors.New("entry exists and is not managed by scim-operator")
+// ErrConflict marks an entry with the key of a user or group that this app did not create;
+// it is never changed or deleted. It is connectors.ErrNotManaged.
+var ErrConflict = connectors.ErrNotManaged
+
+// markerValue names the app that manages an entry:
+//
+//	managed-by: scim-operator app <uid> (<namespace>/<name>)
+//
+// Only entries holding the client's own app's value are ever changed or deleted.
+func markerValue(o connectors.Owner) string {
+	return markerPrefix + o.UID + " (" + o.Namespace + "/" + o.Name + ")"
+}
+
+// ownership is what app o may do with an entry.
+type ownership int
+
+const (
+	owns     ownership = iota // o's marker
+	mayAdopt                  // no app's marker, or an earlier app of o's name; adoptExisting
+	notOwned                  // left alone; see holder
+)
+
+// ownershipOf says whether o owns e, may adopt it, or must leave it alone (and who holds it).
+func ownershipOf(o connectors.Owner, e *goldap.Entry) (ownership, connectors.Holder) {
+	mine := markerValue(o)
+	sameName := " (" + o.Namespace + "/" + o.Name + ")"
+	holder, adoptable := connectors.HeldByNobody, o.AdoptExisting
+	for _, v := range e.GetEqualFoldAttributeValues(markerAttr) {
+		switch {
+		case strings.EqualFold(v, mine):
+			return owns, 0
+		case len(v) > len(markerPrefix) && strings.EqualFold(v[:len(markerPrefix)], markerPrefix):
+			holder = connectors.HeldByOtherApp
+			adoptable = adoptable && strings.HasSuffix(v, sameName)
+		}
+	}
+	if adoptable {
+		return mayAdopt, holder
+	}
+	return notOwned, holder
+}
 
 // escapeValue escapes an RDN value, so one such as "x,ou=admins" stays one value. EscapeDN
 // leaves '=' alone, which RFC 4514 allows but some servers reject.
@@ -50,13 +90,43 @@ func under(dn, parent string) bool {
 	return err1 == nil && err2 == nil && len(d.RDNs) == len(p.RDNs)+1 && p.AncestorOfFold(d)
 }
 
-func managed(e *goldap.Entry) bool { return hasValue(e, markerAttr, markerValue) }
-
 func hasValue(e *goldap.Entry, attr, value string) bool {
 	return slices.ContainsFunc(e.GetEqualFoldAttributeValues(attr), func(v string) bool { return strings.EqualFold(v, value) })
 }
 
-func conflict(dn string) error { return fmt.Errorf("ldap: %s: %w", dn, ErrConflict) }
+// conflict reports an entry of class that app o may not touch.
+func conflict(class string, e *goldap.Entry, o connectors.Owner) error {
+	kind := "user"
+	if class == groupClass {
+		kind = "group"
+	}
+	_, holder := ownershipOf(o, e)
+	return fmt.Errorf("ldap: %w", &connectors.NotManagedError{Kind: kind, Account: "entry " + e.DN, Holder: holder})
+}
+
+// conflictAt reports an entry at dn that a search by key did not find (of another class, or
+// hidden from the bind DN): no app of this operator made it.
+func conflictAt(class, dn string) error {
+	kind := "user"
+	if class == groupClass {
+		kind = "group"
+	}
+	return fmt.Errorf("ldap: %w", &connectors.NotManagedError{Kind: kind, Account: "entry " + dn, Holder: connectors.HeldByNobody})
+}
+
+// adopt adds to req the changes that make e app o's: its marker, replacing the markers of
+// older versions and of an earlier app of the same name. Other businessCategory values stay.
+func adopt(req *goldap.ModifyRequest, e *goldap.Entry, o connectors.Owner) {
+	if own, _ := ownershipOf(o, e); own == owns {
+		return
+	}
+	for _, v := range e.GetEqualFoldAttributeValues(markerAttr) {
+		if len(v) >= len(legacyMarker) && strings.EqualFold(v[:len(legacyMarker)], legacyMarker) {
+			req.Delete(markerAttr, []string{v})
+		}
+	}
+	req.Add(markerAttr, []string{markerValue(o)})
+}
 
 // key says how an entry is found: of objectClass class, by attr=value, directly under
 // parent. The class keeps users and groups apart when usersDN and groupsDN are one entry.
@@ -68,9 +138,10 @@ func (k key) rdn() string { return k.attr + "=" + escapeValue(k.value) }
 
 func (k key) dn() string { return k.rdn() + "," + k.parent }
 
-// find returns the managed entry with k's value (nil when there is none). An unmanaged
-// entry with that value is a conflict. The filter value is escaped, so "*" matches only "*".
-func find(conn *goldap.Conn, k key, attrs []string) (*goldap.Entry, error) {
+// find returns app o's entry with k's value, or one it may adopt (nil when there is none).
+// Any other entry with that value is a conflict. The filter value is escaped, so "*" matches
+// only "*".
+func find(conn *goldap.Conn, o connectors.Owner, k key, attrs []string) (*goldap.Entry, error) {
 	filter := "(&(objectClass=" + k.class + ")(" + k.attr + "=" + goldap.EscapeFilter(k.value) + "))"
 	res, err := conn.Search(goldap.NewSearchRequest(k.parent, goldap.ScopeSingleLevel, goldap.NeverDerefAliases,
 		0, 0, false, filter, withMarker(attrs), nil))
@@ -80,21 +151,26 @@ func find(conn *goldap.Conn, k key, attrs []string) (*goldap.Entry, error) {
 	if err != nil {
 		return nil, err
 	}
-	var foreign *goldap.Entry
+	var adoptable, foreign *goldap.Entry
 	for _, e := range res.Entries {
-		if managed(e) {
+		switch own, _ := ownershipOf(o, e); own {
+		case owns:
 			return e, nil
+		case mayAdopt:
+			adoptable = e
+		default:
+			foreign = e
 		}
-		foreign = e
 	}
 	if foreign != nil {
-		return nil, conflict(foreign.DN)
+		return nil, conflict(k.class, foreign, o)
 	}
-	return nil, nil
+	return adoptable, nil
 }
 
-// read returns the entry of class at dn (nil when absent); an unmanaged one is a conflict.
-func read(conn *goldap.Conn, dn, class string, attrs []string) (*goldap.Entry, error) {
+// read returns the entry of class at dn (nil when absent); one app o may neither own nor
+// adopt is a conflict.
+func read(conn *goldap.Conn, o connectors.Owner, dn, class string, attrs []string) (*goldap.Entry, error) {
 	res, err := conn.Search(goldap.NewSearchRequest(dn, goldap.ScopeBaseObject, goldap.NeverDerefAliases,
 		1, 0, false, "(objectClass="+class+")", withMarker(attrs), nil))
 	if goldap.IsErrorWithCode(err, goldap.LDAPResultNoSuchObject) {
@@ -106,22 +182,23 @@ func read(conn *goldap.Conn, dn, class string, attrs []string) (*goldap.Entry, e
 	if len(res.Entries) == 0 {
 		return nil, nil
 	}
-	if e := res.Entries[0]; !managed(e) {
-		return nil, conflict(e.DN)
+	e := res.Entries[0]
+	if own, _ := ownershipOf(o, e); own == notOwned {
+		return nil, conflict(class, e, o)
 	}
-	return res.Entries[0], nil
+	return e, nil
 }
 
 // resolve finds the entry of k: at externalID when that is a child of k's parent (after a
 // rename the key no longer finds it), else by k.
-func resolve(conn *goldap.Conn, k key, externalID string, attrs []string) (*goldap.Entry, error) {
+func resolve(conn *goldap.Conn, o connectors.Owner, k key, externalID string, attrs []string) (*goldap.Entry, error) {
 	if externalID != "" && under(externalID, k.parent) {
-		e, err := read(conn, externalID, k.class, attrs)
+		e, err := read(conn, o, externalID, k.class, attrs)
 		if e != nil || err != nil {
 			return e, err
 		}
 	}
-	return find(conn, k, attrs)
+	return find(conn, o, k, attrs)
 }
 
 // rename moves e to k's DN when the key changed (a new userName or displayName).

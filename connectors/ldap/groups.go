@@ -9,12 +9,15 @@ import (
 	"github.com/scim-operator/scim-operator/connectors"
 )
 
-var groupClasses = []string{"top", "groupOfNames"}
+const groupClass = "groupOfNames"
+
+var groupClasses = []string{"top", groupClass}
 
 // groupPlan is what the connector wants of g's entry.
 type groupPlan struct {
 	key     key
 	members []string // member DNs, without the placeholder
+	owner   connectors.Owner
 }
 
 func (c *client) planGroup(g connectors.Group) (groupPlan, error) {
@@ -28,7 +31,7 @@ func (c *client) planGroup(g connectors.Group) (groupPlan, error) {
 	for i, m := range g.Members {
 		members[i] = userKey(c.cfg.usersDN, m).dn()
 	}
-	return groupPlan{key: key{parent: c.cfg.groupsDN, class: "groupOfNames", attr: "cn", value: g.DisplayName}, members: members}, nil
+	return groupPlan{key: key{parent: c.cfg.groupsDN, class: groupClass, attr: "cn", value: g.DisplayName}, members: members, owner: c.owner}, nil
 }
 
 var groupRead = []string{"member"}
@@ -43,7 +46,8 @@ func (p groupPlan) memberValues(dn string) []string {
 }
 
 func (p groupPlan) upToDate(e *goldap.Entry) bool {
-	return sameDN(e.DN, p.key.dn()) && sameMembers(e.GetEqualFoldAttributeValues("member"), p.memberValues(e.DN))
+	own, _ := ownershipOf(p.owner, e)
+	return own == owns && sameDN(e.DN, p.key.dn()) && sameMembers(e.GetEqualFoldAttributeValues("member"), p.memberValues(e.DN))
 }
 
 func sameMembers(a, b []string) bool {
@@ -64,23 +68,26 @@ func (p groupPlan) ensure(conn *goldap.Conn, e *goldap.Entry) (string, error) {
 		req.Attribute("objectClass", groupClasses)
 		req.Attribute("cn", []string{p.key.value})
 		req.Attribute("member", p.memberValues(p.key.dn()))
-		req.Attribute(markerAttr, []string{markerValue})
+		req.Attribute(markerAttr, []string{markerValue(p.owner)})
 		err := conn.Add(req)
 		if !goldap.IsErrorWithCode(err, goldap.LDAPResultEntryAlreadyExists) {
 			return p.key.dn(), err
 		}
-		if e, err = find(conn, p.key, groupRead); err != nil {
+		if e, err = find(conn, p.owner, p.key, groupRead); err != nil {
 			return "", err
 		} else if e == nil {
-			return "", conflict(p.key.dn())
+			return "", conflictAt(p.key.class, p.key.dn())
 		}
 	}
 	if err := rename(conn, e, p.key); err != nil {
 		return "", err
 	}
+	req := goldap.NewModifyRequest(e.DN, nil)
+	adopt(req, e, p.owner)
 	if want := p.memberValues(e.DN); !sameMembers(e.GetEqualFoldAttributeValues("member"), want) {
-		req := goldap.NewModifyRequest(e.DN, nil)
 		req.Replace("member", want)
+	}
+	if len(req.Changes) > 0 {
 		if err := conn.Modify(req); err != nil {
 			return "", err
 		}
@@ -96,7 +103,7 @@ func (c *client) ObserveGroup(ctx context.Context, g connectors.Group) (connecto
 	}
 	var obs connectors.Observation
 	err = c.pool.do(ctx, "observe group "+g.DisplayName, func(conn *goldap.Conn) error {
-		e, err := find(conn, p.key, groupRead)
+		e, err := find(conn, p.owner, p.key, groupRead)
 		if e != nil {
 			obs = connectors.Observation{Exists: true, ExternalID: externalID(e, p.key), UpToDate: p.upToDate(e)}
 		}
@@ -113,7 +120,7 @@ func (c *client) CreateGroup(ctx context.Context, g connectors.Group) (string, e
 	}
 	var id string
 	err = c.pool.do(ctx, "create group "+g.DisplayName, func(conn *goldap.Conn) error {
-		e, err := find(conn, p.key, groupRead)
+		e, err := find(conn, p.owner, p.key, groupRead)
 		if err != nil {
 			return err
 		}
@@ -131,7 +138,7 @@ func (c *client) UpdateGroup(ctx context.Context, g connectors.Group, externalID
 		return err
 	}
 	return c.pool.do(ctx, "update group "+g.DisplayName, func(conn *goldap.Conn) error {
-		e, err := resolve(conn, p.key, externalID, groupRead)
+		e, err := resolve(conn, p.owner, p.key, externalID, groupRead)
 		if err != nil {
 			return err
 		}
@@ -147,6 +154,6 @@ func (c *client) DeleteGroup(ctx context.Context, g connectors.Group, externalID
 		return err
 	}
 	return c.pool.do(ctx, "delete group "+g.DisplayName, func(conn *goldap.Conn) error {
-		return remove(conn, p.key, externalID)
+		return remove(conn, p.owner, p.key, externalID)
 	})
 }

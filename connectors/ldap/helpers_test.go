@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	goldap "github.com/go-ldap/ldap/v3"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	scimv1 "github.com/scim-operator/scim-operator/api/v1alpha1"
 	"github.com/scim-operator/scim-operator/connectors"
@@ -29,11 +30,15 @@ func (f fakeSecrets) Get(_ context.Context, ref scimv1.SecretKeyRef) ([]byte, er
 }
 
 func testApp(edit func(*scimv1.LDAPConnector)) *scimv1.ScimApp {
-	spec := &scimv1.LDAPConnector{URL: ldapURL, BindDN: adminDN, BindPassword: bindRef, UsersDN: usersDN, GroupsDN: groupsDN}
+	// insecure: the test's slapd listens on 127.0.0.1 without TLS (StartTLS is TestStartTLS's).
+	spec := &scimv1.LDAPConnector{URL: ldapURL, Insecure: true, BindDN: adminDN, BindPassword: bindRef, UsersDN: usersDN, GroupsDN: groupsDN}
 	if edit != nil {
 		edit(spec)
 	}
-	return &scimv1.ScimApp{Spec: scimv1.ScimAppSpec{Connector: scimv1.Connectors{LDAP: spec}}}
+	return &scimv1.ScimApp{
+		ObjectMeta: metav1.ObjectMeta{Namespace: "tenant-a", Name: "dir", UID: "uid-a"},
+		Spec:       scimv1.ScimAppSpec{Connector: scimv1.Connectors{LDAP: spec}},
+	}
 }
 
 // connect makes a client through the registry, as the operator does.

@@ -2,6 +2,8 @@ package ldap
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"net"
@@ -24,14 +26,23 @@ const (
 // pool hands out connections bound as the operator's DN.
 type pool struct {
 	url, bindDN, password string
+	startTLS              bool
+	tls                   *tls.Config
 
 	mu     sync.Mutex
 	closed bool
 	idle   chan *goldap.Conn
 }
 
-func newPool(url, bindDN, password string) *pool {
-	return &pool{url: url, bindDN: bindDN, password: password, idle: make(chan *goldap.Conn, poolSize)}
+// rootCAs verifies the directory's certificate; nil means the system's roots. Tests set it.
+var rootCAs *x509.CertPool
+
+func newPool(cfg config, password string) *pool {
+	return &pool{
+		url: cfg.url, bindDN: cfg.bindDN, password: password, startTLS: cfg.startTLS,
+		tls:  &tls.Config{ServerName: cfg.host, RootCAs: rootCAs, MinVersion: tls.VersionTLS12},
+		idle: make(chan *goldap.Conn, poolSize),
+	}
 }
 
 // do runs fn on a bound connection and classifies its error. go-ldap takes no context, so
@@ -100,12 +111,21 @@ func (p *pool) dial(ctx context.Context) (*goldap.Conn, error) {
 	if deadline, ok := ctx.Deadline(); ok {
 		d.Deadline = deadline
 	}
-	conn, err := goldap.DialURL(p.url, goldap.DialWithDialer(d))
+	conn, err := goldap.DialURL(p.url, goldap.DialWithDialer(d), goldap.DialWithTLSConfig(p.tls))
 	if err != nil {
 		return nil, fmt.Errorf("connecting to %s: %w", p.url, err)
 	}
 	conn.SetTimeout(requestTimeout)
-	err = withContext(ctx, conn, func(conn *goldap.Conn) error { return conn.Bind(p.bindDN, p.password) })
+	err = withContext(ctx, conn, func(conn *goldap.Conn) error {
+		// Before the bind, so that the password travels encrypted; a server that refuses
+		// StartTLS or a certificate that does not verify ends here.
+		if p.startTLS {
+			if err := conn.StartTLS(p.tls); err != nil {
+				return fmt.Errorf("StartTLS: %w", err)
+			}
+		}
+		return conn.Bind(p.bindDN, p.password)
+	})
 	if err != nil {
 		_ = conn.Close()
 		return nil, fmt.Errorf("binding as %s: %w", p.bindDN, err)

@@ -23,6 +23,7 @@ type userPlan struct {
 	key   key
 	attrs map[string][]string // by attribute name; no values means absent
 	u     connectors.User
+	owner connectors.Owner
 }
 
 func (c *client) planUser(u connectors.User) (userPlan, error) {
@@ -43,7 +44,7 @@ func (c *client) planUser(u connectors.User) (userPlan, error) {
 		maps.DeleteFunc(attrs, func(k string, _ []string) bool { return strings.EqualFold(k, name) })
 		attrs[name] = values(v)
 	}
-	return userPlan{key: userKey(c.cfg.usersDN, u.UserName), attrs: attrs, u: u}, nil
+	return userPlan{key: userKey(c.cfg.usersDN, u.UserName), attrs: attrs, u: u, owner: c.owner}, nil
 }
 
 func userKey(usersDN, userName string) key {
@@ -78,7 +79,7 @@ func (p userPlan) add() *goldap.AddRequest {
 			req.Attribute(name, p.attrs[name])
 		}
 	}
-	req.Attribute(markerAttr, []string{markerValue})
+	req.Attribute(markerAttr, []string{markerValue(p.owner)})
 	if pw, ok := p.password(); !p.u.Active {
 		req.Attribute(disabledAttr, []string{disabledValue})
 	} else if ok {
@@ -92,6 +93,7 @@ func (p userPlan) add() *goldap.AddRequest {
 // updating, it is written again.
 func (p userPlan) modify(e *goldap.Entry, observing bool) *goldap.ModifyRequest {
 	req := goldap.NewModifyRequest(e.DN, nil)
+	adopt(req, e, p.owner)
 	for _, name := range slices.Sorted(maps.Keys(p.attrs)) {
 		if !sameValues(e.GetEqualFoldAttributeValues(name), p.attrs[name]) {
 			req.Replace(name, p.attrs[name])
@@ -128,10 +130,10 @@ func (p userPlan) ensure(conn *goldap.Conn, e *goldap.Entry) (string, error) {
 			return p.key.dn(), err
 		}
 		// Created meanwhile by another worker, or an entry at that DN the search missed.
-		if e, err = find(conn, p.key, p.read()); err != nil {
+		if e, err = find(conn, p.owner, p.key, p.read()); err != nil {
 			return "", err
 		} else if e == nil {
-			return "", conflict(p.key.dn())
+			return "", conflictAt(p.key.class, p.key.dn())
 		}
 	}
 	if err := rename(conn, e, p.key); err != nil {
@@ -153,7 +155,7 @@ func (c *client) ObserveUser(ctx context.Context, u connectors.User) (connectors
 	}
 	var obs connectors.Observation
 	err = c.pool.do(ctx, "observe user "+u.UserName, func(conn *goldap.Conn) error {
-		e, err := find(conn, p.key, p.read())
+		e, err := find(conn, p.owner, p.key, p.read())
 		if e != nil {
 			upToDate := sameDN(e.DN, p.key.dn()) && len(p.modify(e, true).Changes) == 0
 			obs = connectors.Observation{Exists: true, ExternalID: externalID(e, p.key), UpToDate: upToDate}
@@ -171,7 +173,7 @@ func (c *client) CreateUser(ctx context.Context, u connectors.User) (string, err
 	}
 	var id string
 	err = c.pool.do(ctx, "create user "+u.UserName, func(conn *goldap.Conn) error {
-		e, err := find(conn, p.key, p.read())
+		e, err := find(conn, p.owner, p.key, p.read())
 		if err != nil {
 			return err
 		}
@@ -189,7 +191,7 @@ func (c *client) UpdateUser(ctx context.Context, u connectors.User, externalID s
 		return err
 	}
 	return c.pool.do(ctx, "update user "+u.UserName, func(conn *goldap.Conn) error {
-		e, err := resolve(conn, p.key, externalID, p.read())
+		e, err := resolve(conn, p.owner, p.key, externalID, p.read())
 		if err != nil {
 			return err
 		}
@@ -205,13 +207,13 @@ func (c *client) DeleteUser(ctx context.Context, u connectors.User, externalID s
 		return err
 	}
 	return c.pool.do(ctx, "delete user "+u.UserName, func(conn *goldap.Conn) error {
-		return remove(conn, p.key, externalID)
+		return remove(conn, p.owner, p.key, externalID)
 	})
 }
 
-// remove deletes the managed entry of k; a missing one is not an error.
-func remove(conn *goldap.Conn, k key, externalID string) error {
-	e, err := resolve(conn, k, externalID, nil)
+// remove deletes app o's entry of k (or one it adopts); a missing one is not an error.
+func remove(conn *goldap.Conn, o connectors.Owner, k key, externalID string) error {
+	e, err := resolve(conn, o, k, externalID, nil)
 	if e == nil || err != nil {
 		return err
 	}

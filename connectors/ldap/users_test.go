@@ -10,7 +10,8 @@ import (
 	"github.com/scim-operator/scim-operator/connectors"
 )
 
-const marker = "managed-by: scim-operator"
+// marker is what testApp's entries carry.
+const marker = "managed-by: scim-operator app uid-a (tenant-a/dir)"
 
 // step is one call of a case; each must succeed.
 type step func(ctx context.Context, c connectors.Client) error

@@ -152,3 +152,18 @@ func TestServerDownIsTransient(t *testing.T) {
 		}
 	}
 }
+
+// TestSSLModeDefaultsToVerifyFull: with sslMode omitted the connector insists on TLS with a
+// verified certificate, so against the test server (no TLS) Check fails instead of logging in
+// in clear text, as libpq's default (prefer) would.
+func TestSSLModeDefaultsToVerifyFull(t *testing.T) {
+	app := postgresApp(scimv1.PostgresConnector{Host: "127.0.0.1", Port: int32(srv.Port()), Username: operatorUser, Password: pwRef})
+	c, err := Connector{}.Connect(context.Background(), app, fakeSecrets{pwRef: operatorPassword})
+	if err != nil {
+		t.Fatalf("Connect: %v", err)
+	}
+	defer c.Close()
+	if err := c.Check(context.Background()); err == nil {
+		t.Fatal("Check logged in without TLS although sslMode was omitted")
+	}
+}

@@ -16,7 +16,8 @@ import (
 // client is safe for concurrent use: every call takes its own pooled connection, and every
 // change runs in one transaction, so a role is never created without its mark.
 type client struct {
-	pool *pgxpool.Pool
+	pool  *pgxpool.Pool
+	owner connectors.Owner
 }
 
 var _ connectors.Client = (*client)(nil)

@@ -44,7 +44,7 @@ func TestConcurrentWorkers(t *testing.T) {
 		t.Errorf("members (-want +got):\n%s", diff)
 	}
 	for _, n := range users {
-		want := roleState{Exists: true, Login: true, Comment: "managed by scim-operator: user id-" + n}
+		want := roleState{Exists: true, Login: true, Comment: markA("user id-") + n}
 		if diff := cmp.Diff(want, stateOf(t, n)); diff != "" {
 			t.Errorf("role %s (-want +got):\n%s", n, diff)
 		}

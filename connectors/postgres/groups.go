@@ -12,7 +12,7 @@ import (
 )
 
 // ObserveGroup finds the NOLOGIN role named g.DisplayName. It is up to date when its members
-// among the operator's user roles are exactly g.Members; other members, granted by someone
+// among the app's user roles are exactly g.Members; other members, granted by someone
 // else, are neither counted nor touched.
 func (c *client) ObserveGroup(ctx context.Context, g connectors.Group) (connectors.Observation, error) {
 	if err := validName(g.DisplayName); err != nil {
@@ -22,10 +22,10 @@ func (c *client) ObserveGroup(ctx context.Context, g connectors.Group) (connecto
 	if err != nil {
 		return connectors.Observation{}, classify(err)
 	}
-	if err := owned(g.DisplayName, r, kindGroup); err != nil || !r.exists {
+	if err := owned(c.owner, g.DisplayName, r, kindGroup, g.ID); err != nil || !r.exists {
 		return connectors.Observation{}, err
 	}
-	have, err := managedMembers(ctx, c.pool, g.DisplayName)
+	have, err := managedMembers(ctx, c.pool, c.owner, g.DisplayName)
 	if err != nil {
 		return connectors.Observation{}, classify(err)
 	}
@@ -35,7 +35,7 @@ func (c *client) ObserveGroup(ctx context.Context, g connectors.Group) (connecto
 	return connectors.Observation{
 		Exists:     true,
 		ExternalID: g.DisplayName,
-		UpToDate:   !r.login && slices.Equal(have, want),
+		UpToDate:   !r.login && slices.Equal(have, want) && r.managedAs(c.owner, kindGroup),
 	}, nil
 }
 
@@ -48,7 +48,7 @@ func (c *client) CreateGroup(ctx context.Context, g connectors.Group) (string, e
 }
 
 // UpdateGroup renames the role when the displayName changed and makes its members exactly
-// g.Members among the operator's user roles. Members it cannot grant (no role yet, or a role it
+// g.Members among the app's user roles. Members it cannot grant (no role yet, or a role it
 // does not manage) are reported in an error after the rest is committed, so a retry finishes
 // the job once their users are provisioned.
 func (c *client) UpdateGroup(ctx context.Context, g connectors.Group, externalID string) error {
@@ -57,18 +57,18 @@ func (c *client) UpdateGroup(ctx context.Context, g connectors.Group, externalID
 	}
 	var missing []string
 	err := c.inTx(ctx, func(tx pgx.Tx) error {
-		if err := rename(ctx, tx, externalID, g.DisplayName, kindGroup); err != nil {
+		if err := rename(ctx, tx, c.owner, externalID, g.DisplayName, kindGroup); err != nil {
 			return err
 		}
 		var err error
-		missing, err = ensureGroup(ctx, tx, g)
+		missing, err = ensureGroup(ctx, tx, c.owner, g)
 		return err
 	})
 	if err != nil {
 		return err
 	}
 	if len(missing) > 0 {
-		return fmt.Errorf("postgres: group %q: members without a role managed by scim-operator were not added: %s",
+		return fmt.Errorf("postgres: group %q: members without a role managed by this app were not added: %s",
 			g.DisplayName, strings.Join(missing, ", "))
 	}
 	return nil
@@ -80,18 +80,18 @@ func (c *client) DeleteGroup(ctx context.Context, g connectors.Group, externalID
 	if name == "" {
 		name = g.DisplayName
 	}
-	return c.deleteRole(ctx, name, kindGroup)
+	return c.deleteRole(ctx, name, kindGroup, g.ID)
 }
 
 // ensureGroup creates or alters the NOLOGIN role and syncs its members; it returns the members
 // it could not grant.
-func ensureGroup(ctx context.Context, tx pgx.Tx, g connectors.Group) ([]string, error) {
+func ensureGroup(ctx context.Context, tx pgx.Tx, o connectors.Owner, g connectors.Group) ([]string, error) {
 	name := g.DisplayName
 	r, err := lookupRole(ctx, tx, name)
 	if err != nil {
 		return nil, err
 	}
-	if err := owned(name, r, kindGroup); err != nil {
+	if err := owned(o, name, r, kindGroup, g.ID); err != nil {
 		return nil, err
 	}
 	switch {
@@ -103,16 +103,16 @@ func ensureGroup(ctx context.Context, tx pgx.Tx, g connectors.Group) ([]string, 
 	if err != nil {
 		return nil, fmt.Errorf("postgres: group role %q: %w", name, err)
 	}
-	if err := setMark(ctx, tx, name, r, kindGroup, g.ID); err != nil {
+	if err := setMark(ctx, tx, o, name, r, kindGroup, g.ID); err != nil {
 		return nil, err
 	}
-	return syncMembers(ctx, tx, name, g.Members)
+	return syncMembers(ctx, tx, o, name, g.Members)
 }
 
-// syncMembers grants the group to each wanted member that is a user role of the operator and
-// revokes it from the operator's user roles not wanted.
-func syncMembers(ctx context.Context, tx pgx.Tx, group string, members []string) ([]string, error) {
-	have, err := managedMembers(ctx, tx, group)
+// syncMembers grants the group to each wanted member that is a user role of app o and revokes
+// it from o's user roles not wanted.
+func syncMembers(ctx context.Context, tx pgx.Tx, o connectors.Owner, group string, members []string) ([]string, error) {
+	have, err := managedMembers(ctx, tx, o, group)
 	if err != nil {
 		return nil, err
 	}
@@ -128,7 +128,7 @@ func syncMembers(ctx context.Context, tx pgx.Tx, group string, members []string)
 				return nil, err
 			}
 		}
-		if !r.managedAs(kindUser) {
+		if !r.managedAs(o, kindUser) {
 			missing = append(missing, m)
 			continue
 		}
@@ -147,8 +147,8 @@ func syncMembers(ctx context.Context, tx pgx.Tx, group string, members []string)
 	return missing, nil
 }
 
-// managedMembers lists, sorted, the members of group that are the operator's user roles.
-func managedMembers(ctx context.Context, q querier, group string) ([]string, error) {
+// managedMembers lists, sorted, the members of group that are user roles of app o.
+func managedMembers(ctx context.Context, q querier, o connectors.Owner, group string) ([]string, error) {
 	rows, err := q.Query(ctx, `SELECT DISTINCT m.rolname::text, coalesce(shobj_description(m.oid, 'pg_authid'), '')
 		FROM pg_auth_members a
 		JOIN pg_roles g ON g.oid = a.roleid
@@ -165,7 +165,7 @@ func managedMembers(ctx context.Context, q querier, group string) ([]string, err
 		if err := rows.Scan(&name, &r.comment); err != nil {
 			return nil, err
 		}
-		if r.managedAs(kindUser) {
+		if r.managedAs(o, kindUser) {
 			members = append(members, name)
 		}
 	}

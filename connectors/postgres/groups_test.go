@@ -34,7 +34,7 @@ func TestCreateGroup(t *testing.T) {
 			reason:      "A group becomes a marked NOLOGIN role granted to its members.",
 			before:      func(t *testing.T, c connectors.Client) { usersFor(t, c, "gc_a", "gc_b") },
 			group:       connectors.Group{ID: "g1", DisplayName: "gc_one", Members: []string{"gc_a", "gc_b"}},
-			want:        roleState{Exists: true, Comment: "managed by scim-operator: group g1"},
+			want:        roleState{Exists: true, Comment: markA("group g1")},
 			wantMembers: []string{"gc_a", "gc_b"},
 		},
 		"Twice": {
@@ -46,7 +46,7 @@ func TestCreateGroup(t *testing.T) {
 				}
 			},
 			group:       connectors.Group{ID: "g2", DisplayName: "gc_two", Members: []string{"gc_d"}},
-			want:        roleState{Exists: true, Comment: "managed by scim-operator: group g2"},
+			want:        roleState{Exists: true, Comment: markA("group g2")},
 			wantMembers: []string{"gc_d"},
 		},
 		"MissingMember": {
@@ -55,7 +55,7 @@ func TestCreateGroup(t *testing.T) {
 			group:       connectors.Group{ID: "g3", DisplayName: "gc_three", Members: []string{"gc_e", "gc_ghost"}},
 			wantErr:     otherError,
 			errMentions: "gc_ghost",
-			want:        roleState{Exists: true, Comment: "managed by scim-operator: group g3"},
+			want:        roleState{Exists: true, Comment: markA("group g3")},
 			wantMembers: []string{"gc_e"},
 		},
 		"UnmanagedMember": {
@@ -67,7 +67,7 @@ func TestCreateGroup(t *testing.T) {
 			group:       connectors.Group{ID: "g4", DisplayName: "gc_four", Members: []string{"gc_theirs"}},
 			wantErr:     otherError,
 			errMentions: "gc_theirs",
-			want:        roleState{Exists: true, Comment: "managed by scim-operator: group g4"},
+			want:        roleState{Exists: true, Comment: markA("group g4")},
 		},
 		"UnmanagedRole": {
 			reason: "A role of the group's name that the operator did not create is a conflict and untouched.",
@@ -76,7 +76,7 @@ func TestCreateGroup(t *testing.T) {
 				adminExec(t, "CREATE ROLE gc_five LOGIN")
 			},
 			group:   connectors.Group{ID: "g5", DisplayName: "gc_five", Members: []string{"gc_f"}},
-			wantErr: configError,
+			wantErr: notManaged,
 			want:    roleState{Exists: true, Login: true},
 		},
 	}
@@ -234,7 +234,7 @@ func TestObserveGroup(t *testing.T) {
 				adminExec(t, "CREATE ROLE go_five")
 			},
 			group:   connectors.Group{ID: "g5", DisplayName: "go_five"},
-			wantErr: configError,
+			wantErr: notManaged,
 		},
 	}
 	for name, tc := range cases {
@@ -294,7 +294,7 @@ func TestDeleteGroup(t *testing.T) {
 			},
 			group:   connectors.Group{ID: "g3", DisplayName: "gd_three"},
 			times:   1,
-			wantErr: configError,
+			wantErr: notManaged,
 			want:    roleState{Exists: true},
 		},
 		"ManagedUser": {
@@ -304,8 +304,8 @@ func TestDeleteGroup(t *testing.T) {
 			},
 			group:   connectors.Group{ID: "g4", DisplayName: "gd_four"},
 			times:   1,
-			wantErr: configError,
-			want:    roleState{Exists: true, Comment: "managed by scim-operator: user u4"},
+			wantErr: notManaged,
+			want:    roleState{Exists: true, Comment: markA("user u4")},
 		},
 	}
 	for name, tc := range cases {

@@ -11,6 +11,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	scimv1 "github.com/scim-operator/scim-operator/api/v1alpha1"
 	"github.com/scim-operator/scim-operator/connectors"
@@ -83,8 +84,17 @@ func (f fakeSecrets) Get(_ context.Context, ref scimv1.SecretKeyRef) ([]byte, er
 
 var pwRef = scimv1.SecretKeyRef{Name: "pg", Key: "password"}
 
+// postgresApp is an app of tenant A; the roles it makes carry markA.
 func postgresApp(p scimv1.PostgresConnector) *scimv1.ScimApp {
-	return &scimv1.ScimApp{Spec: scimv1.ScimAppSpec{Connector: scimv1.Connectors{Postgres: &p}}}
+	return &scimv1.ScimApp{
+		ObjectMeta: metav1.ObjectMeta{Namespace: "tenant-a", Name: "pg", UID: "uid-a"},
+		Spec:       scimv1.ScimAppSpec{Connector: scimv1.Connectors{Postgres: &p}},
+	}
+}
+
+// markA is the comment of a role of tenant A's app, for a kind and SCIM id ("user id-1").
+func markA(kindAndID string) string {
+	return "managed by scim-operator app uid-a (tenant-a/pg): " + kindAndID
 }
 
 // connectAs makes a client through the registry, as the controller does.
@@ -94,6 +104,8 @@ func connectAs(t *testing.T, user, password string, port int) (connectors.Client
 	if !ok {
 		t.Fatal("postgres connector is not registered")
 	}
+	// sslMode disable: the test server listens on 127.0.0.1 without TLS (the default,
+	// verify-full, is TestSSLModeDefaultsToVerifyFull's).
 	app := postgresApp(scimv1.PostgresConnector{
 		Host: "127.0.0.1", Port: int32(port), SSLMode: "disable", Username: user, Password: pwRef,
 	})
@@ -206,6 +218,7 @@ type errKind int
 const (
 	noError errKind = iota
 	configError
+	notManaged // the account exists and is not this app's; it is retried, not Stalled
 	otherError // an error that is retried, not a configuration error
 )
 
@@ -215,8 +228,12 @@ func kindOf(err error) errKind {
 		return noError
 	case connectors.IsConfig(err):
 		return configError
+	case connectors.IsNotManaged(err):
+		return notManaged
 	}
 	return otherError
 }
 
-func (k errKind) String() string { return [...]string{"no error", "config error", "other error"}[k] }
+func (k errKind) String() string {
+	return [...]string{"no error", "config error", "not managed", "other error"}[k]
+}

@@ -1,9 +1,12 @@
 // Package postgres provisions users as LOGIN roles and groups as NOLOGIN roles of a PostgreSQL
-// server. It touches only the roles it created, which it marks with a COMMENT ON ROLE: a role of
-// the same name without that mark is reported as a conflict, never adopted or dropped.
+// server. It touches only the roles its app created, which it marks with a COMMENT ON ROLE
+// naming the app's UID: apps of several tenants may share a server. A role of the same name
+// without that mark is reported as not managed and left alone, unless the app adopts
+// unmarked roles (spec.adoptExisting).
 package postgres
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"net"
@@ -56,7 +59,7 @@ func (Connector) Connect(ctx context.Context, app *scimv1.ScimApp, secrets conne
 	if err != nil {
 		return nil, fmt.Errorf("%w: spec.connector.postgres: %w", connectors.ErrConfig, err)
 	}
-	return &client{pool: pool}, nil
+	return &client{pool: pool, owner: connectors.OwnerOf(app)}, nil
 }
 
 // poolConfig builds the pool settings through a URL, so that pgx derives the TLS settings and
@@ -70,10 +73,9 @@ func poolConfig(p *scimv1.PostgresConnector) (*pgxpool.Config, error) {
 	if database == "" {
 		database = "postgres"
 	}
-	q := url.Values{"application_name": {"scim-operator"}}
-	if p.SSLMode != "" {
-		q.Set("sslmode", p.SSLMode)
-	}
+	// verify-full when omitted (the CRD defaults it too): libpq's own default, prefer, lets
+	// a man in the middle downgrade to plain text and read the operator's login.
+	q := url.Values{"application_name": {"scim-operator"}, "sslmode": {cmp.Or(p.SSLMode, "verify-full")}}
 	u := url.URL{
 		Scheme:   "postgres",
 		User:     url.User(p.Username),

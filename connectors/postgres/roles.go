@@ -13,9 +13,16 @@ import (
 	"github.com/scim-operator/scim-operator/connectors"
 )
 
-// markPrefix starts the comment of every role the operator created; the kind (user or group)
-// and the SCIM id follow. Only roles so marked are ever altered or dropped.
-const markPrefix = "managed by scim-operator: "
+// The comment of every role the operator created says which app manages it:
+//
+//	managed by scim-operator app <uid> (<namespace>/<name>): user <SCIM id>
+//
+// Only roles whose comment names the client's own app UID are ever altered or dropped.
+// legacyPrefix starts the comments of older versions, which named no app.
+const (
+	markPrefix   = "managed by scim-operator app "
+	legacyPrefix = "managed by scim-operator: "
+)
 
 type kind string
 
@@ -24,12 +31,13 @@ const (
 	kindGroup kind = "group"
 )
 
-// mark is the comment of a role of kind k created for the SCIM resource id.
-func mark(k kind, id string) string {
-	if id == "" {
-		return markPrefix + string(k)
+// mark is the comment of a role of kind k that app o created for the SCIM resource id.
+func mark(o connectors.Owner, k kind, id string) string {
+	m := markPrefix + o.UID + " (" + o.Namespace + "/" + o.Name + "): " + string(k)
+	if id != "" {
+		m += " " + id
 	}
-	return markPrefix + string(k) + " " + id
+	return m
 }
 
 // role is what the server holds of one role.
@@ -39,11 +47,44 @@ type role struct {
 	comment string
 }
 
-// managedAs reports whether the role carries the operator's mark for kind k, whatever SCIM id
-// follows: a resource deleted and created again under a new id takes its role back.
-func (r role) managedAs(k kind) bool {
+// label is a role's comment, parsed.
+type label struct {
+	format        int // noMark, legacyMark or appMark
+	uid, ns, name string
+	kind          kind
+	id            string
+}
+
+const (
+	noMark = iota
+	legacyMark
+	appMark
+)
+
+func (r role) label() label {
+	if rest, ok := strings.CutPrefix(r.comment, legacyPrefix); ok {
+		k, id, _ := strings.Cut(rest, " ")
+		return label{format: legacyMark, kind: kind(k), id: id}
+	}
 	rest, ok := strings.CutPrefix(r.comment, markPrefix)
-	return ok && (rest == string(k) || strings.HasPrefix(rest, string(k)+" "))
+	if !ok {
+		return label{}
+	}
+	uid, rest, ok1 := strings.Cut(rest, " (")
+	app, rest, ok2 := strings.Cut(rest, "): ")
+	ns, name, ok3 := strings.Cut(app, "/")
+	if !ok1 || !ok2 || !ok3 || uid == "" {
+		return label{}
+	}
+	k, id, _ := strings.Cut(rest, " ")
+	return label{format: appMark, uid: uid, ns: ns, name: name, kind: kind(k), id: id}
+}
+
+// managedAs reports whether app o manages the role as kind k, whatever SCIM id follows: a
+// resource deleted and created again under a new id takes its role back.
+func (r role) managedAs(o connectors.Owner, k kind) bool {
+	l := r.label()
+	return l.format == appMark && l.uid == o.UID && l.kind == k
 }
 
 // querier is a pool or a transaction.
@@ -65,20 +106,38 @@ func lookupRole(ctx context.Context, q querier, name string) (role, error) {
 	return r, nil
 }
 
-// owned returns a conflict error for an existing role that is not the operator's role of kind
-// k. It is a configuration error: retrying cannot help until someone renames, drops or
-// deliberately marks that role.
-func owned(name string, r role, k kind) error {
-	if !r.exists || r.managedAs(k) {
+// owned returns nil when the role is absent or app o may manage it as kind k (the caller
+// then writes o's mark on it), else a NotManagedError: the role is left alone. o may manage
+// the roles it marked; with a legacy mark of the very resource id (made for this resource
+// before marks named the app, so unambiguous); and, with adoptExisting, unmarked and legacy
+// roles and those of an earlier app of the same namespace and name.
+func owned(o connectors.Owner, name string, r role, k kind, id string) error {
+	if !r.exists || r.managedAs(o, k) {
 		return nil
 	}
-	for _, other := range []kind{kindUser, kindGroup} {
-		if r.managedAs(other) {
-			return connectors.ConfigError("postgres: role %q exists as a %s managed by scim-operator, not a %s", name, other, k)
+	l := r.label()
+	notManaged := &connectors.NotManagedError{Kind: string(k), Account: fmt.Sprintf("role %q", name), Holder: connectors.HeldByNobody}
+	switch {
+	case l.format == appMark && l.uid == o.UID:
+		notManaged.Holder = connectors.HeldAsOtherKind
+	case l.format == appMark && (l.ns != o.Namespace || l.name != o.Name):
+		notManaged.Holder = connectors.HeldByOtherApp
+	case l.format == appMark && l.kind != k:
+		notManaged.Holder = connectors.HeldByOtherApp
+	case l.format == appMark: // an earlier app of this namespace and name
+		if o.AdoptExisting {
+			return nil
 		}
+		notManaged.Holder = connectors.HeldByOtherApp
+	case l.format == legacyMark && l.kind == k && id != "" && l.id == id:
+		return nil
+	case l.format == legacyMark && l.kind != k:
+		// An older version made it as the other kind, for some app: never taken over.
+		notManaged.Holder = connectors.HeldByOtherApp
+	case o.AdoptExisting:
+		return nil
 	}
-	return connectors.ConfigError("postgres: role %q exists but was not created by scim-operator, so it is left "+
-		"alone: rename or drop it, or hand it over with COMMENT ON ROLE ... IS '%s'", name, mark(k, ""))
+	return notManaged
 }
 
 // validName refuses names that PostgreSQL would change or reject before looking at them.
@@ -113,9 +172,9 @@ func literal(s string) (string, error) {
 	return "E'" + s + "'", nil
 }
 
-// setMark comments the role with the operator's mark unless it already carries exactly it.
-func setMark(ctx context.Context, tx pgx.Tx, name string, r role, k kind, id string) error {
-	want := mark(k, id)
+// setMark comments the role with app o's mark unless it already carries exactly it.
+func setMark(ctx context.Context, tx pgx.Tx, o connectors.Owner, name string, r role, k kind, id string) error {
+	want := mark(o, k, id)
 	if r.exists && r.comment == want {
 		return nil
 	}
@@ -129,16 +188,16 @@ func setMark(ctx context.Context, tx pgx.Tx, name string, r role, k kind, id str
 	return nil
 }
 
-// rename renames the operator's role from to to, when the resource was renamed: only when from
-// is a role of kind k it manages and no role is named to yet. Otherwise it does nothing and
+// rename renames app o's role from to to, when the resource was renamed: only when from
+// is a role of kind k that o manages and no role is named to yet. Otherwise it does nothing and
 // the caller makes the role named to match. (Renaming clears only MD5 passwords, which are
 // salted with the name; SCRAM ones survive.)
-func rename(ctx context.Context, tx pgx.Tx, from, to string, k kind) error {
+func rename(ctx context.Context, tx pgx.Tx, o connectors.Owner, from, to string, k kind) error {
 	if from == "" || from == to || validName(from) != nil {
 		return nil
 	}
 	old, err := lookupRole(ctx, tx, from)
-	if err != nil || !old.managedAs(k) {
+	if err != nil || !old.managedAs(o, k) {
 		return err
 	}
 	cur, err := lookupRole(ctx, tx, to)
@@ -151,11 +210,12 @@ func rename(ctx context.Context, tx pgx.Tx, from, to string, k kind) error {
 	return nil
 }
 
-// deleteRole drops the operator's role of kind k; a missing role is not an error. DROP ROLE
+// deleteRole drops the app's role of kind k; a missing role is not an error, and a role the
+// app does not manage is reported and kept. DROP ROLE
 // fails while the role owns objects or holds privileges in some database: that error is
 // returned as it is (it is not reassigned or dropped here) and shows on the resource, until an
 // administrator runs REASSIGN OWNED / DROP OWNED.
-func (c *client) deleteRole(ctx context.Context, name string, k kind) error {
+func (c *client) deleteRole(ctx context.Context, name string, k kind, id string) error {
 	if err := validName(name); err != nil {
 		return err
 	}
@@ -164,7 +224,7 @@ func (c *client) deleteRole(ctx context.Context, name string, k kind) error {
 		if err != nil {
 			return err
 		}
-		if err := owned(name, r, k); err != nil || !r.exists {
+		if err := owned(c.owner, name, r, k, id); err != nil || !r.exists {
 			return err
 		}
 		_, err = tx.Exec(ctx, "DROP ROLE IF EXISTS "+ident(name))

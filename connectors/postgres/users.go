@@ -3,6 +3,7 @@ package postgres
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	"github.com/jackc/pgx/v5"
 
@@ -19,10 +20,12 @@ func (c *client) ObserveUser(ctx context.Context, u connectors.User) (connectors
 	if err != nil {
 		return connectors.Observation{}, classify(err)
 	}
-	if err := owned(u.UserName, r, kindUser); err != nil || !r.exists {
+	if err := owned(c.owner, u.UserName, r, kindUser, u.ID); err != nil || !r.exists {
 		return connectors.Observation{}, err
 	}
-	return connectors.Observation{Exists: true, ExternalID: u.UserName, UpToDate: r.login == u.Active}, nil
+	// A role adopted or marked by an older version gets this app's mark on the next update.
+	upToDate := r.login == u.Active && r.managedAs(c.owner, kindUser)
+	return connectors.Observation{Exists: true, ExternalID: u.UserName, UpToDate: upToDate}, nil
 }
 
 // CreateUser creates the role, or brings the operator's existing role in line.
@@ -30,7 +33,7 @@ func (c *client) CreateUser(ctx context.Context, u connectors.User) (string, err
 	if err := validName(u.UserName); err != nil {
 		return "", err
 	}
-	err := c.inTx(ctx, func(tx pgx.Tx) error { return ensureUser(ctx, tx, u) })
+	err := c.inTx(ctx, func(tx pgx.Tx) error { return ensureUser(ctx, tx, c.owner, u) })
 	if err != nil {
 		return "", err
 	}
@@ -43,10 +46,10 @@ func (c *client) UpdateUser(ctx context.Context, u connectors.User, externalID s
 		return err
 	}
 	return c.inTx(ctx, func(tx pgx.Tx) error {
-		if err := rename(ctx, tx, externalID, u.UserName, kindUser); err != nil {
+		if err := rename(ctx, tx, c.owner, externalID, u.UserName, kindUser); err != nil {
 			return err
 		}
-		return ensureUser(ctx, tx, u)
+		return ensureUser(ctx, tx, c.owner, u)
 	})
 }
 
@@ -56,18 +59,19 @@ func (c *client) DeleteUser(ctx context.Context, u connectors.User, externalID s
 	if name == "" {
 		name = u.UserName
 	}
-	return c.deleteRole(ctx, name, kindUser)
+	return c.deleteRole(ctx, name, kindUser, u.ID)
 }
 
-// ensureUser creates or alters the role to be LOGIN exactly when u is active, with u's password
-// when one is set. The statement holds the password, so it is never logged, and pgx puts no SQL
-// text in its errors.
-func ensureUser(ctx context.Context, tx pgx.Tx, u connectors.User) error {
+// ensureUser creates or alters app o's role to be LOGIN exactly when u is active, with u's
+// password when one is set. The password is sent as a SCRAM-SHA-256 verifier computed here,
+// never in clear text: statements can end up in the server's log (log_statement, or the
+// statement of a failed one), and the verifier does not let a reader log in.
+func ensureUser(ctx context.Context, tx pgx.Tx, o connectors.Owner, u connectors.User) error {
 	r, err := lookupRole(ctx, tx, u.UserName)
 	if err != nil {
 		return err
 	}
-	if err := owned(u.UserName, r, kindUser); err != nil {
+	if err := owned(o, u.UserName, r, kindUser, u.ID); err != nil {
 		return err
 	}
 	verb := "CREATE"
@@ -79,7 +83,10 @@ func ensureUser(ctx context.Context, tx pgx.Tx, u connectors.User) error {
 		stmt = verb + " ROLE " + ident(u.UserName) + " LOGIN"
 	}
 	if u.Password != nil {
-		lit, err := literal(*u.Password)
+		if strings.ContainsRune(*u.Password, 0) {
+			return fmt.Errorf("postgres: the password of %q has a NUL byte, which PostgreSQL cannot check", u.UserName)
+		}
+		lit, err := literal(scramVerifier(*u.Password))
 		if err != nil {
 			return fmt.Errorf("postgres: password of %q: %w", u.UserName, err)
 		}
@@ -92,5 +99,5 @@ func ensureUser(ctx context.Context, tx pgx.Tx, u connectors.User) error {
 			return fmt.Errorf("postgres: %s ROLE %q: %w", verb, u.UserName, err)
 		}
 	}
-	return setMark(ctx, tx, u.UserName, r, kindUser, u.ID)
+	return setMark(ctx, tx, o, u.UserName, r, kindUser, u.ID)
 }

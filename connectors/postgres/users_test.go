@@ -37,19 +37,19 @@ func TestCreateUser(t *testing.T) {
 		"ActiveWithPassword": {
 			reason: "An active user becomes a marked LOGIN role that its password logs into.",
 			user:   connectors.User{ID: "id-1", UserName: "c_alice", Active: true, Password: ptr("pw-alice")},
-			want:   roleState{Exists: true, Login: true, Comment: "managed by scim-operator: user id-1"},
+			want:   roleState{Exists: true, Login: true, Comment: markA("user id-1")},
 			logins: []attempt{{"pw-alice", loginOK}, {"wrong", loginBadPass}},
 		},
 		"Inactive": {
 			reason: "An inactive user becomes a NOLOGIN role that refuses its password.",
 			user:   connectors.User{ID: "id-2", UserName: "c_bob", Password: ptr("pw-bob")},
-			want:   roleState{Exists: true, Comment: "managed by scim-operator: user id-2"},
+			want:   roleState{Exists: true, Comment: markA("user id-2")},
 			logins: []attempt{{"pw-bob", loginNotAllowed}},
 		},
 		"QuotesInPassword": {
 			reason: "A password with quotes, backslashes and dollars is stored exactly, so it logs in.",
 			user:   connectors.User{ID: "id-3", UserName: "c_carol", Active: true, Password: ptr(`it's \'q\' "x" \\ $$ E'y' ü`)},
-			want:   roleState{Exists: true, Login: true, Comment: "managed by scim-operator: user id-3"},
+			want:   roleState{Exists: true, Login: true, Comment: markA("user id-3")},
 			logins: []attempt{{`it's \'q\' "x" \\ $$ E'y' ü`, loginOK}},
 		},
 		"Twice": {
@@ -61,7 +61,7 @@ func TestCreateUser(t *testing.T) {
 				}
 			},
 			user:   connectors.User{ID: "id-4", UserName: "c_dave", Active: true, Password: ptr("new")},
-			want:   roleState{Exists: true, Login: true, Comment: "managed by scim-operator: user id-4"},
+			want:   roleState{Exists: true, Login: true, Comment: markA("user id-4")},
 			logins: []attempt{{"new", loginOK}, {"old", loginBadPass}},
 		},
 		"UnmanagedRole": {
@@ -70,7 +70,7 @@ func TestCreateUser(t *testing.T) {
 				adminExec(t, "CREATE ROLE c_erin LOGIN PASSWORD 'theirs'")
 			},
 			user:    connectors.User{ID: "id-5", UserName: "c_erin", Active: false, Password: ptr("ours")},
-			wantErr: configError,
+			wantErr: notManaged,
 			want:    roleState{Exists: true, Login: true},
 			logins:  []attempt{{"theirs", loginOK}, {"ours", loginBadPass}},
 		},
@@ -82,8 +82,8 @@ func TestCreateUser(t *testing.T) {
 				}
 			},
 			user:    connectors.User{ID: "id-6", UserName: "c_frank", Active: true},
-			wantErr: configError,
-			want:    roleState{Exists: true, Comment: "managed by scim-operator: group g"},
+			wantErr: notManaged,
+			want:    roleState{Exists: true, Comment: markA("group g")},
 		},
 		"ReservedName": {
 			reason:  "A name the server refuses fails without the password showing in the error.",
@@ -136,21 +136,21 @@ func TestUpdateUser(t *testing.T) {
 			reason:  "A new password logs in and the old one no longer does.",
 			initial: connectors.User{ID: "u1", UserName: "u_alice", Active: true, Password: ptr("old")},
 			update:  connectors.User{ID: "u1", UserName: "u_alice", Active: true, Password: ptr("new")},
-			want:    map[string]roleState{"u_alice": {Exists: true, Login: true, Comment: "managed by scim-operator: user u1"}},
+			want:    map[string]roleState{"u_alice": {Exists: true, Login: true, Comment: markA("user u1")}},
 			logins:  []attempt{{"new", loginOK}, {"old", loginBadPass}},
 		},
 		"Deactivate": {
 			reason:  "A deactivated user's role becomes NOLOGIN and its password is refused.",
 			initial: connectors.User{ID: "u2", UserName: "u_bob", Active: true, Password: ptr("pw")},
 			update:  connectors.User{ID: "u2", UserName: "u_bob", Active: false},
-			want:    map[string]roleState{"u_bob": {Exists: true, Comment: "managed by scim-operator: user u2"}},
+			want:    map[string]roleState{"u_bob": {Exists: true, Comment: markA("user u2")}},
 			logins:  []attempt{{"pw", loginNotAllowed}},
 		},
 		"Reactivate": {
 			reason:  "A reactivated user's role can log in again with the password it kept.",
 			initial: connectors.User{ID: "u3", UserName: "u_carol", Active: false, Password: ptr("pw")},
 			update:  connectors.User{ID: "u3", UserName: "u_carol", Active: true},
-			want:    map[string]roleState{"u_carol": {Exists: true, Login: true, Comment: "managed by scim-operator: user u3"}},
+			want:    map[string]roleState{"u_carol": {Exists: true, Login: true, Comment: markA("user u3")}},
 			logins:  []attempt{{"pw", loginOK}},
 		},
 		"Rename": {
@@ -160,7 +160,7 @@ func TestUpdateUser(t *testing.T) {
 			externalID: "u_dave_old",
 			want: map[string]roleState{
 				"u_dave_old": {},
-				"u_dave_new": {Exists: true, Login: true, Comment: "managed by scim-operator: user u4"},
+				"u_dave_new": {Exists: true, Login: true, Comment: markA("user u4")},
 			},
 			logins: []attempt{{"pw", loginOK}},
 		},
@@ -168,7 +168,7 @@ func TestUpdateUser(t *testing.T) {
 			reason:  "A user created again under a new SCIM id takes its role back and re-marks it.",
 			initial: connectors.User{ID: "u5-old", UserName: "u_erin", Password: ptr("pw")},
 			update:  connectors.User{ID: "u5-new", UserName: "u_erin", Active: true},
-			want:    map[string]roleState{"u_erin": {Exists: true, Login: true, Comment: "managed by scim-operator: user u5-new"}},
+			want:    map[string]roleState{"u_erin": {Exists: true, Login: true, Comment: markA("user u5-new")}},
 			logins:  []attempt{{"pw", loginOK}},
 		},
 	}
@@ -243,7 +243,7 @@ func TestObserveUser(t *testing.T) {
 				adminExec(t, "CREATE ROLE o_erin LOGIN")
 			},
 			user:    connectors.User{ID: "o5", UserName: "o_erin", Active: true},
-			wantErr: configError,
+			wantErr: notManaged,
 		},
 		"UnmanagedWithOtherComment": {
 			reason: "A role with a comment of its own is not the operator's either.",
@@ -252,7 +252,7 @@ func TestObserveUser(t *testing.T) {
 				adminExec(t, "COMMENT ON ROLE o_frank IS 'the reporting service'")
 			},
 			user:    connectors.User{ID: "o6", UserName: "o_frank", Active: true},
-			wantErr: configError,
+			wantErr: notManaged,
 		},
 	}
 	for name, tc := range cases {
@@ -306,7 +306,7 @@ func TestDeleteUser(t *testing.T) {
 			},
 			user:    connectors.User{ID: "d4", UserName: "d_dave"},
 			times:   1,
-			wantErr: configError,
+			wantErr: notManaged,
 			want:    roleState{Exists: true, Login: true},
 		},
 		"OwnsObjects": {
@@ -320,7 +320,7 @@ func TestDeleteUser(t *testing.T) {
 			user:    connectors.User{ID: "d5", UserName: "d_erin"},
 			times:   1,
 			wantErr: otherError,
-			want:    roleState{Exists: true, Login: true, Comment: "managed by scim-operator: user d5"},
+			want:    roleState{Exists: true, Login: true, Comment: markA("user d5")},
 		},
 	}
 	for name, tc := range cases {

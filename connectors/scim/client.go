@@ -78,6 +78,17 @@ func statusOf(err error) int {
 	return 0
 }
 
+// resourcePath is the path of the resource with the app's id under endpoint. An id that is
+// "." or ".." (from a broken or hostile app) is refused: it would address the endpoint or the
+// base URL itself.
+func resourcePath(endpoint, externalID string) (string, error) {
+	seg, err := connectors.PathSegment(externalID)
+	if err != nil {
+		return "", fmt.Errorf("scim: the app's id of the account: %w", err)
+	}
+	return endpoint + "/" + seg, nil
+}
+
 // do sends a request with body (JSON-encoded unless nil) and decodes a 2xx answer into out
 // (unless nil). Errors are *statusError for other answers, wrapped in a configuration error for
 // 401 and 403, whose retry cannot help.

@@ -23,7 +23,7 @@ func (Connector) Connect(ctx context.Context, app *scimv1.ScimApp, secrets conne
 	if spec == nil {
 		return nil, connectors.ConfigError("spec.connector.scim is not set")
 	}
-	base, err := baseURL(spec.URL)
+	base, err := baseURL(spec.URL, spec.Insecure)
 	if err != nil {
 		return nil, err
 	}
@@ -47,10 +47,13 @@ func (Connector) Connect(ctx context.Context, app *scimv1.ScimApp, secrets conne
 }
 
 // baseURL checks the app's SCIM base URL and drops a trailing slash, so that paths append.
-func baseURL(raw string) (string, error) {
+func baseURL(raw string, insecure bool) (string, error) {
 	u, err := url.Parse(raw)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return "", connectors.ConfigError("scim url %q is not an http(s) URL", raw)
+	}
+	if err := connectors.RequireTLS("spec.connector.scim.url", u, insecure); err != nil {
+		return "", err
 	}
 	if u.RawQuery != "" || u.Fragment != "" {
 		return "", connectors.ConfigError("scim url %q has a query or fragment", raw)

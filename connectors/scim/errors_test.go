@@ -56,21 +56,21 @@ func TestCredentialsAndReachability(t *testing.T) {
 		"basic authentication": {
 			reason: "HTTP Basic with the right password works.",
 			conn: func(*testing.T) scimv1.SCIMConnector {
-				return scimv1.SCIMConnector{URL: server.url, BasicUsername: "scim", BasicPassword: &basicRef}
+				return scimv1.SCIMConnector{URL: server.url, Insecure: true, BasicUsername: "scim", BasicPassword: &basicRef}
 			},
 			secret: server.token, check: "ok", observe: "ok",
 		},
 		"wrong basic password": {
 			reason: "HTTP Basic with a wrong password is a configuration error.",
 			conn: func(*testing.T) scimv1.SCIMConnector {
-				return scimv1.SCIMConnector{URL: server.url, BasicUsername: "scim", BasicPassword: &basicRef}
+				return scimv1.SCIMConnector{URL: server.url, Insecure: true, BasicUsername: "scim", BasicPassword: &basicRef}
 			},
 			secret: "wrong", check: "config", observe: "config",
 		},
 		"no SCIM endpoint at the URL": {
 			reason: "a URL where the app has no SCIM endpoint is a configuration error.",
 			conn: func(*testing.T) scimv1.SCIMConnector {
-				return scimv1.SCIMConnector{URL: strings.TrimSuffix(server.url, "/scim/v2") + "/nothing", BearerToken: &tokenRef}
+				return scimv1.SCIMConnector{URL: strings.TrimSuffix(server.url, "/scim/v2") + "/nothing", Insecure: true, BearerToken: &tokenRef}
 			},
 			// Observe cannot tell a wrong URL from an app that lost its endpoint for a while.
 			secret: server.token, check: "config", observe: "transient",
@@ -78,7 +78,7 @@ func TestCredentialsAndReachability(t *testing.T) {
 		"server down": {
 			reason: "an app that does not answer is a transient error, retried later.",
 			conn: func(t *testing.T) scimv1.SCIMConnector {
-				return scimv1.SCIMConnector{URL: closedURL(t), BearerToken: &tokenRef}
+				return scimv1.SCIMConnector{URL: closedURL(t), Insecure: true, BearerToken: &tokenRef}
 			},
 			secret: server.token, check: "transient", observe: "transient",
 		},

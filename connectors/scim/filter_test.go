@@ -96,7 +96,7 @@ func serve(t *testing.T, f *fakeApp, updateMethod string) connectors.Client {
 	t.Helper()
 	srv := httptest.NewServer(f)
 	t.Cleanup(srv.Close)
-	return connect(t, scimv1.SCIMConnector{URL: srv.URL, BearerToken: &tokenRef, UpdateMethod: updateMethod}, nil)
+	return connect(t, scimv1.SCIMConnector{URL: srv.URL, Insecure: true, BearerToken: &tokenRef, UpdateMethod: updateMethod}, nil)
 }
 
 func TestFilterKeepsUserNameOneLiteral(t *testing.T) {

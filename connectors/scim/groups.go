@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"net/http"
-	"net/url"
 	"sort"
 
 	"github.com/scim-operator/scim-operator/connectors"
@@ -99,7 +98,11 @@ func (c *client) findGroup(ctx context.Context, displayName string) (object, err
 	}
 	if _, ok := lookup(doc, "members"); !ok {
 		var full object
-		if err := c.do(ctx, http.MethodGet, "/Groups/"+url.PathEscape(id(doc)), nil, nil, &full); err != nil {
+		p, err := resourcePath("/Groups", id(doc))
+		if err != nil {
+			return nil, err
+		}
+		if err := c.do(ctx, http.MethodGet, p, nil, nil, &full); err != nil {
 			return nil, err
 		}
 		return full, nil
@@ -153,7 +156,10 @@ func (c *client) UpdateGroup(ctx context.Context, g connectors.Group, externalID
 // updateGroup PUTs g, or PATCHes what differs from doc, the group as the app holds it (read
 // when nil).
 func (c *client) updateGroup(ctx context.Context, g connectors.Group, m members, externalID string, doc object) error {
-	p := "/Groups/" + url.PathEscape(externalID)
+	p, err := resourcePath("/Groups", externalID)
+	if err != nil {
+		return err
+	}
 	if c.put {
 		return c.do(ctx, http.MethodPut, p, nil, document(groupSchema, groupFields(g, m), externalID), nil)
 	}

@@ -65,9 +65,10 @@ func app(conn scimv1.SCIMConnector, mapping map[string]string) (*scimv1.ScimApp,
 	return a, secrets{tokenRef: server.token + "\n"}
 }
 
-// bearer is the connector settings for the test server with its token.
+// bearer is the connector settings for the test server with its token. insecure: the test
+// server listens on 127.0.0.1 without TLS.
 func bearer(updateMethod string) scimv1.SCIMConnector {
-	return scimv1.SCIMConnector{URL: server.url, BearerToken: &tokenRef, UpdateMethod: updateMethod}
+	return scimv1.SCIMConnector{URL: server.url, Insecure: true, BearerToken: &tokenRef, UpdateMethod: updateMethod}
 }
 
 // connect makes a client of the test server, closed when the test ends.

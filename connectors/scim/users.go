@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"net/http"
-	"net/url"
 	"strings"
 
 	"github.com/scim-operator/scim-operator/connectors"
@@ -138,7 +137,11 @@ func (c *client) UpdateUser(ctx context.Context, u connectors.User, externalID s
 // updateUser PUTs u, or PATCHes what differs from doc, the account as the app holds it (read
 // when nil).
 func (c *client) updateUser(ctx context.Context, u connectors.User, externalID string, doc object) error {
-	p := "/Users/" + url.PathEscape(externalID)
+	seg, err := resourcePath("/Users", externalID)
+	if err != nil {
+		return err
+	}
+	p := seg
 	if c.put {
 		return c.do(ctx, http.MethodPut, p, nil, withPassword(u, document(userSchema, c.userFields(u), externalID)), nil)
 	}
@@ -171,7 +174,11 @@ func (c *client) delete(ctx context.Context, endpoint, attr, key, externalID str
 		}
 		externalID = id(doc)
 	}
-	err := c.do(ctx, http.MethodDelete, endpoint+"/"+url.PathEscape(externalID), nil, nil, nil)
+	p, err := resourcePath(endpoint, externalID)
+	if err != nil {
+		return err
+	}
+	err = c.do(ctx, http.MethodDelete, p, nil, nil, nil)
 	if statusOf(err) == http.StatusNotFound {
 		return nil
 	}

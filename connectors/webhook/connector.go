@@ -27,6 +27,9 @@ func (Connector) Connect(ctx context.Context, app *scimv1.ScimApp, secrets conne
 	if err != nil || (base.Scheme != "http" && base.Scheme != "https") || base.Host == "" || base.User != nil {
 		return nil, connectors.ConfigError("webhook url %q is not an http(s) URL", spec.URL)
 	}
+	if err := connectors.RequireTLS("spec.connector.webhook.url", base, spec.Insecure); err != nil {
+		return nil, err
+	}
 	if base.RawQuery != "" || base.Fragment != "" {
 		return nil, connectors.ConfigError("webhook url %q has a query or fragment: put them in each path", spec.URL)
 	}

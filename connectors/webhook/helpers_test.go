@@ -77,10 +77,12 @@ func start(t *testing.T, a *app) string {
 	return srv.URL
 }
 
-// settings are the requests of a typical app under base/api.
+// settings are the requests of a typical app under base/api. insecure: the tests' apps are
+// httptest servers without TLS.
 func settings(base string) scimv1.WebhookConnector {
 	return scimv1.WebhookConnector{
 		URL:         base + "/api",
+		Insecure:    true,
 		BearerToken: &tokenRef,
 		Create: scimv1.WebhookRequest{Path: "/users",
 			Body: `{"userName": {{json .UserName}}, "name": {{json .DisplayName}}, "email": {{json .Email}}, "active": {{.Active}}, "dept": {{json .Attributes.department}}}`},

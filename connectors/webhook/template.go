@@ -132,6 +132,12 @@ func (r *request) render(base *url.URL, d Data) (string, []byte, error) {
 	if err != nil || target.Scheme != base.Scheme || target.Host != base.Host || target.User != nil {
 		return "", nil, connectors.ConfigError("webhook %s path %q does not stay on %s", r.event, path, base.Host)
 	}
+	if connectors.HasDotSegment(target.EscapedPath()) {
+		// The user's value is at fault, not the templates: a userName of "." or "..".
+		return "", nil, fmt.Errorf("webhook %s: the path %q has a segment \".\" or \"..\", which the app would "+
+			"resolve to another resource; a userName or id of \".\" or \"..\" cannot be put in a URL path, so "+
+			"this user cannot be provisioned into this app", r.event, path)
+	}
 	if r.body == nil {
 		return raw, nil, nil
 	}

@@ -107,12 +107,14 @@ func (a *legacyApp) forget(login string) {
 func webhookApp(url string) scimv1.ScimAppSpec {
 	return scimv1.ScimAppSpec{
 		Connector: scimv1.Connectors{Webhook: &scimv1.WebhookConnector{
-			URL:     url,
-			Get:     &scimv1.WebhookRequest{Method: "GET", Path: "/users/{{.UserName}}"},
-			Create:  scimv1.WebhookRequest{Method: "POST", Path: "/users", Body: `{"login": {{json .UserName}}, "mail": {{json .Email}}, "enabled": {{json .Active}}}`},
-			Update:  &scimv1.WebhookRequest{Method: "PUT", Path: "/users/{{.UserName}}", Body: `{"mail": {{json .Email}}, "enabled": {{json .Active}}, "name": {{json .DisplayName}}}`},
-			Disable: &scimv1.WebhookRequest{Method: "POST", Path: "/users/{{.UserName}}/disable"},
-			Delete:  &scimv1.WebhookRequest{Method: "DELETE", Path: "/users/{{.UserName}}"},
+			URL: url,
+			// insecure: the tests' apps are local httptest servers without TLS.
+			Insecure: true,
+			Get:      &scimv1.WebhookRequest{Method: "GET", Path: "/users/{{.UserName}}"},
+			Create:   scimv1.WebhookRequest{Method: "POST", Path: "/users", Body: `{"login": {{json .UserName}}, "mail": {{json .Email}}, "enabled": {{json .Active}}}`},
+			Update:   &scimv1.WebhookRequest{Method: "PUT", Path: "/users/{{.UserName}}", Body: `{"mail": {{json .Email}}, "enabled": {{json .Active}}, "name": {{json .DisplayName}}}`},
+			Disable:  &scimv1.WebhookRequest{Method: "POST", Path: "/users/{{.UserName}}/disable"},
+			Delete:   &scimv1.WebhookRequest{Method: "DELETE", Path: "/users/{{.UserName}}"},
 		}},
 		ResyncPeriod:   &metav1.Duration{Duration: time.Second},
 		WaitForOutcome: &metav1.Duration{Duration: 10 * time.Second},
@@ -143,6 +145,11 @@ func TestProvisioningThroughAWebhook(t *testing.T) {
 		}
 		if !meta.IsStatusConditionTrue(a.Status.Conditions, scimv1.ConditionReady) || a.Status.Connector != "webhook" {
 			return fmt.Errorf("app status %+v", a.Status)
+		}
+		// The app's http:// url is allowed by insecure: true, and warned about.
+		if c := meta.FindStatusCondition(a.Status.Conditions, scimv1.ConditionInsecureTransport); c == nil ||
+			c.Status != metav1.ConditionTrue || !strings.Contains(c.Message, "spec.connector.webhook.insecure") {
+			return fmt.Errorf("InsecureTransport condition: %+v", c)
 		}
 		return nil
 	})
@@ -255,16 +262,41 @@ func TestScimAppValidation(t *testing.T) {
 	ns, _ := newTenant(t)
 	webhook := webhookApp("http://127.0.0.1:1").Connector.Webhook
 	cases := map[string]scimv1.ScimAppSpec{
-		"no connector":                        {},
-		"two connectors":                      {Connector: scimv1.Connectors{Webhook: webhook, SCIM: &scimv1.SCIMConnector{URL: "https://app.example/scim/v2"}}},
-		"two assignments":                     {Connector: scimv1.Connectors{Webhook: webhook}, Assignment: scimv1.Assignment{All: true, Groups: []string{"x"}}},
-		"a connector URL that is not http(s)": {Connector: scimv1.Connectors{SCIM: &scimv1.SCIMConnector{URL: "ftp://app.example"}}},
-		"an unknown lifecycle":                {Connector: scimv1.Connectors{Webhook: webhook}, OnDelete: "Explode"},
+		"no connector":                         {},
+		"two connectors":                       {Connector: scimv1.Connectors{Webhook: webhook, SCIM: &scimv1.SCIMConnector{URL: "https://app.example/scim/v2"}}},
+		"two assignments":                      {Connector: scimv1.Connectors{Webhook: webhook}, Assignment: scimv1.Assignment{All: true, Groups: []string{"x"}}},
+		"a connector URL that is not http(s)":  {Connector: scimv1.Connectors{SCIM: &scimv1.SCIMConnector{URL: "ftp://app.example"}}},
+		"an unknown lifecycle":                 {Connector: scimv1.Connectors{Webhook: webhook}, OnDelete: "Explode"},
+		"an http:// SCIM url without insecure": {Connector: scimv1.Connectors{SCIM: &scimv1.SCIMConnector{URL: "http://app.example/scim/v2"}}},
+		"an http:// webhook url without insecure": {Connector: scimv1.Connectors{Webhook: &scimv1.WebhookConnector{
+			URL: "http://app.example", Create: scimv1.WebhookRequest{Path: "/users"}}}},
+		"a SCIM url without a host": {Connector: scimv1.Connectors{SCIM: &scimv1.SCIMConnector{URL: "https:///scim/v2"}}},
+		"an ldap:// url without startTLS or insecure": {Connector: scimv1.Connectors{LDAP: &scimv1.LDAPConnector{
+			URL: "ldap://dir.example", BindDN: "cn=a", BindPassword: scimv1.SecretKeyRef{Name: "s", Key: "k"}, UsersDN: "ou=u"}}},
+		"startTLS on an ldaps:// url": {Connector: scimv1.Connectors{LDAP: &scimv1.LDAPConnector{
+			URL: "ldaps://dir.example", StartTLS: true, BindDN: "cn=a", BindPassword: scimv1.SecretKeyRef{Name: "s", Key: "k"}, UsersDN: "ou=u"}}},
 	}
 	for reason, spec := range cases {
 		app := &scimv1.ScimApp{ObjectMeta: metav1.ObjectMeta{Namespace: ns, GenerateName: "bad-"}, Spec: spec}
 		if err := k8s.Create(context.Background(), app); err == nil {
 			t.Errorf("%s: the API server accepted it", reason)
+		}
+	}
+	ldap := func(url string, startTLS, insecure bool) scimv1.ScimAppSpec {
+		return scimv1.ScimAppSpec{Connector: scimv1.Connectors{LDAP: &scimv1.LDAPConnector{URL: url, StartTLS: startTLS, Insecure: insecure,
+			BindDN: "cn=a", BindPassword: scimv1.SecretKeyRef{Name: "s", Key: "k"}, UsersDN: "ou=u"}}}
+	}
+	valid := map[string]scimv1.ScimAppSpec{
+		"an http:// webhook url with insecure": webhookApp("http://127.0.0.1:1"),
+		"an https:// SCIM url":                 {Connector: scimv1.Connectors{SCIM: &scimv1.SCIMConnector{URL: "https://app.example/scim/v2"}}},
+		"ldaps://":                             ldap("ldaps://dir.example:636", false, false),
+		"ldap:// with startTLS":                ldap("ldap://dir.example", true, false),
+		"ldap:// with insecure":                ldap("ldap://dir.example", false, true),
+	}
+	for reason, spec := range valid {
+		app := &scimv1.ScimApp{ObjectMeta: metav1.ObjectMeta{Namespace: ns, GenerateName: "good-"}, Spec: spec}
+		if err := k8s.Create(context.Background(), app); err != nil {
+			t.Errorf("%s: the API server refused it: %v", reason, err)
 		}
 	}
 }

@@ -63,6 +63,10 @@ func (p *Provisioner) groupInApp(ctx context.Context, app *scimv1.ScimApp, g *sc
 
 func (p *Provisioner) syncGroup(ctx context.Context, cl connectors.Client, app *scimv1.ScimApp, g *scimv1.ScimGroup, cg connectors.Group, deleting bool) error {
 	obs, err := p.observeGroup(ctx, cl, app, g, cg)
+	if deleting && connectors.IsNotManaged(err) {
+		// The group of that name is not this app's: nothing of this group is there to remove.
+		obs, err = connectors.Observation{}, nil
+	}
 	if err != nil {
 		return err
 	}

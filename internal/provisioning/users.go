@@ -153,6 +153,10 @@ func (p *Provisioner) userInApp(ctx context.Context, app *scimv1.ScimApp, u *sci
 // renamed (UpdateUser with the old account's id), never left behind beside a new one.
 func (p *Provisioner) syncUser(ctx context.Context, cl connectors.Client, app *scimv1.ScimApp, u *scimv1.ScimUser, cu connectors.User, want desiredAccount) error {
 	obs, err := p.observeUser(ctx, cl, app, u, cu)
+	if want == noAccount && connectors.IsNotManaged(err) {
+		// The account of that name is not this app's: nothing of the user's is there to remove.
+		obs, err = connectors.Observation{}, nil
+	}
 	if err != nil {
 		return err
 	}

@@ -94,10 +94,12 @@ func TestOperatorKilledWhileProvisioningLeavesNoDuplicate(t *testing.T) {
 	must(t, k8s.Create(ctx, ns))
 	must(t, k8s.Create(ctx, &scimv1.ScimApp{ObjectMeta: metav1.ObjectMeta{Namespace: "restart", Name: "slow"}, Spec: scimv1.ScimAppSpec{
 		Connector: scimv1.Connectors{Webhook: &scimv1.WebhookConnector{
-			URL:    server.URL,
-			Get:    &scimv1.WebhookRequest{Method: "GET", Path: "/users/{{.UserName}}"},
-			Create: scimv1.WebhookRequest{Method: "POST", Path: "/users", Body: `{"login": {{json .UserName}}}`},
-			Update: &scimv1.WebhookRequest{Method: "PUT", Path: "/users/{{.UserName}}", Body: `{}`},
+			URL: server.URL,
+			// insecure: the test's server is a local httptest server without TLS.
+			Insecure: true,
+			Get:      &scimv1.WebhookRequest{Method: "GET", Path: "/users/{{.UserName}}"},
+			Create:   scimv1.WebhookRequest{Method: "POST", Path: "/users", Body: `{"login": {{json .UserName}}}`},
+			Update:   &scimv1.WebhookRequest{Method: "PUT", Path: "/users/{{.UserName}}", Body: `{}`},
 		}},
 	}}))
 	must(t, k8s.Create(ctx, &scimv1.ScimUser{ObjectMeta: metav1.ObjectMeta{Namespace: "restart", Name: "ada"}, Spec: scimv1.ScimUserSpec{UserName: "ada"}}))

@@ -34,7 +34,8 @@ func newLDAPApp(t *testing.T) *ldapApp {
 // production bind DN often is.
 func (a *ldapApp) connector() (scimv1.Connectors, map[string][]byte) {
 	return scimv1.Connectors{LDAP: &scimv1.LDAPConnector{
-		URL: a.srv.URL(), BindDN: slapd.OperatorDN, BindPassword: scimv1.SecretKeyRef{Name: appSecret, Key: "password"},
+		// insecure: the test's slapd listens on 127.0.0.1 without TLS.
+		URL: a.srv.URL(), Insecure: true, BindDN: slapd.OperatorDN, BindPassword: scimv1.SecretKeyRef{Name: appSecret, Key: "password"},
 		UsersDN: slapd.UsersDN, GroupsDN: slapd.GroupsDN,
 	}}, map[string][]byte{"password": []byte(slapd.OperatorPassword)}
 }

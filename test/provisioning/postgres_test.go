@@ -53,6 +53,7 @@ func newPostgresApp(t *testing.T) *postgresApp {
 
 func (a *postgresApp) connector() (scimv1.Connectors, map[string][]byte) {
 	return scimv1.Connectors{Postgres: &scimv1.PostgresConnector{
+		// sslMode disable: the test's server listens on 127.0.0.1 without TLS.
 		Host: a.srv.Host(), Port: int32(a.srv.Port()), SSLMode: "disable",
 		Username: pgOperator, Password: scimv1.SecretKeyRef{Name: appSecret, Key: "password"},
 	}}, map[string][]byte{"password": []byte(pgOperatorPassword)}

@@ -37,7 +37,8 @@ func newSCIMApp(t *testing.T) *scimApp {
 
 func (a *scimApp) connector() (scimv1.Connectors, map[string][]byte) {
 	return scimv1.Connectors{SCIM: &scimv1.SCIMConnector{
-		URL: a.srv.URL(), BearerToken: &scimv1.SecretKeyRef{Name: appSecret, Key: "token"},
+		// insecure: the test's SCIM app listens on 127.0.0.1 without TLS.
+		URL: a.srv.URL(), Insecure: true, BearerToken: &scimv1.SecretKeyRef{Name: appSecret, Key: "token"},
 	}}, map[string][]byte{"token": []byte(a.srv.Token())}
 }
 

@@ -43,6 +43,8 @@ var debianPackages = []string{"slapd", "ldap-utils"}
 type Options struct {
 	// IdleTimeout makes slapd drop connections idle this long; zero keeps them.
 	IdleTimeout time.Duration
+	// TLSCertFile and TLSKeyFile, PEM files, let clients use StartTLS on the ldap:// port.
+	TLSCertFile, TLSKeyFile string
 }
 
 // Server is a running (or, between Down and Up, stopped) slapd.
@@ -188,6 +190,9 @@ func config(dir string, opts Options) string {
 		fmt.Fprintf(&b, "include %s/%s.schema\n", schemaDir, s)
 	}
 	fmt.Fprintf(&b, "pidfile %s/slapd.pid\n", dir)
+	if opts.TLSCertFile != "" {
+		fmt.Fprintf(&b, "TLSCertificateFile %s\nTLSCertificateKeyFile %s\n", opts.TLSCertFile, opts.TLSKeyFile)
+	}
 	if opts.IdleTimeout > 0 {
 		fmt.Fprintf(&b, "idletimeout %d\n", max(1, int(opts.IdleTimeout/time.Second)))
 	}
