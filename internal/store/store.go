@@ -54,8 +54,9 @@ type Informers interface {
 	GetInformer(ctx context.Context, obj client.Object, opts ...cache.InformerGetOption) (cache.Informer, error)
 }
 
-// New returns a store. cached must be a cache-backed client with read-your-writes consistency,
-// and informers its cache; live a client without cache.
+// New returns a store. cached must be a cache-backed client with read-your-writes consistency
+// whose reads and waits are bounded (a ConsistentClient), and informers its cache; live a
+// client without cache.
 func New(ctx context.Context, cached, live client.Client, informers Informers, opts Options) (*Store, error) {
 	s := &Store{
 		live:            live,
@@ -65,7 +66,7 @@ func New(ctx context.Context, cached, live client.Client, informers Informers, o
 		membersPerShard: cmp.Or(opts.MembersPerShard, DefaultMembersPerShard),
 		liveUniqueness:  opts.LiveUniqueness || !CacheAppliesWritesInOrder(),
 	}
-	s.client = boundedReads{recordingWrites{Client: cached, users: s.users, groups: s.groups, members: s.members}}
+	s.client = recordingWrites{Client: cached, users: s.users, groups: s.groups, members: s.members}
 	for obj, order := range map[client.Object]interface{ watch(eventSource) error }{
 		&scimv1.ScimUser{}: s.users, &scimv1.ScimGroup{}: s.groups, &scimv1.ScimGroupMemberShard{}: s.members,
 	} {
