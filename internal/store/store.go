@@ -131,7 +131,14 @@ func (s *Store) update(ctx context.Context, key types.NamespacedName, obj client
 func (s *Store) delete(ctx context.Context, key types.NamespacedName, obj client.Object, check Precondition) error {
 	reader := client.Reader(s.client)
 	err := retry.OnError(retry.DefaultBackoff, apierrors.IsConflict, func() error {
-		if err := reader.Get(ctx, key, obj); err != nil {
+		err := reader.Get(ctx, key, obj)
+		if apierrors.IsNotFound(err) && reader != client.Reader(s.live) {
+			// This replica's cache may be behind (its watch just came back, and another
+			// replica created the object): a 404 would tell the client the object is gone
+			// while it stays, so ask the API server.
+			err = s.live.Get(ctx, key, obj)
+		}
+		if err != nil {
 			return err
 		}
 		reader = s.live
