@@ -33,7 +33,7 @@ func TestAPIServerRestartNeverWedgesReads(t *testing.T) {
 	}
 	defer func() { _ = env.Stop() }()
 	ctx := context.Background()
-	op, stop, err := operatortest.Start(cfg, operator.Options{})
+	op, stop, err := operatortest.Start(cfg, operator.Options{SharedProcess: true}) // the package's other test ran one
 	if err != nil {
 		t.Fatal(err)
 	}
