@@ -31,6 +31,10 @@ BENCH_FLAGS ?=
 bench: manifests envtest-assets ## Load test: the operator on a local control plane; table on stdout, bench-result.json (BENCH_FLAGS for the full size, see docs/benchmarks.md).
 	KUBEBUILDER_ASSETS="$(ENVTEST_ASSETS)" go run ./cmd/bench $(BENCH_FLAGS)
 
+.PHONY: chaos
+chaos: manifests envtest-assets ## Fault injection under load (API server, etcd, a replica killed; network cut); see docs/reliability.md.
+	CHAOS=full KUBEBUILDER_ASSETS="$(ENVTEST_ASSETS)" go test -count=1 -timeout=30m -v -run '^TestChaos$$' ./test/chaos
+
 .PHONY: dev-clean
 dev-clean: ## Forget the data `make dev` keeps in .dev/.
 	rm -rf .dev

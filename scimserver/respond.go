@@ -6,6 +6,7 @@ import (
 
 	"github.com/scim-operator/scim-operator/internal/resource"
 	"github.com/scim-operator/scim-operator/internal/scimerr"
+	"github.com/scim-operator/scim-operator/internal/store"
 )
 
 // ContentType is the media type of every SCIM request and response (RFC 7644 §3.1).
@@ -43,7 +44,7 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 // writeError answers with the SCIM error body of err. Errors that are not SCIM errors are
 // logged and answered with a generic 500 that reveals nothing of them.
 func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
-	e := scimerr.As(err)
+	e := scimerr.As(store.FromAPI(err))
 	if e == nil {
 		s.log.Error(err, "request failed", "method", r.Method, "path", r.URL.Path)
 		e = scimerr.New(http.StatusInternalServerError, "", "internal error")

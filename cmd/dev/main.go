@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -29,12 +30,20 @@ import (
 )
 
 const (
+	// stopTimeout bounds each step of stopping (the operator, kube-apiserver, etcd), so that
+	// Ctrl-C ends `make dev` within 10 s.
+	stopTimeout = 3 * time.Second
+
 	devDir          = ".dev"
 	tenantNamespace = "scim-dev"
 	tokenSecretName = "scim-dev-token"
 )
 
 func main() {
+	if len(os.Args) > 1 && os.Args[1] == guardArg {
+		runGuard(os.Args[2:])
+		return
+	}
 	if err := run(); err != nil {
 		fmt.Fprintln(os.Stderr, "make dev:", err)
 		os.Exit(1)
@@ -58,11 +67,18 @@ func run() error {
 		CRDDirectoryPaths:     []string{filepath.Join("config", "crd", "bases")},
 		ErrorIfCRDPathMissing: true,
 	}
-	env.ControlPlane.Etcd = &envtest.Etcd{DataDir: filepath.Join(dir, "etcd")}
+	// Stopped within seconds: SIGTERM, then SIGKILL (etcd's data survives it).
+	env.ControlPlane.Etcd = &envtest.Etcd{DataDir: filepath.Join(dir, "etcd"), StopTimeout: stopTimeout}
+	env.ControlPlane.APIServer = &envtest.APIServer{StopTimeout: stopTimeout}
 	cfg, err := env.Start()
 	if err != nil {
 		_ = env.Stop() // Start leaves processes behind when a later step fails
 		return fmt.Errorf("starting the control plane (is another `make dev` still running?): %w", err)
+	}
+	if guard, err := startGuard(controlPlanePIDs()); err != nil {
+		fmt.Fprintln(os.Stderr, "make dev: no guard for the control plane (a SIGKILL would leave it running):", err)
+	} else {
+		defer func() { _ = guard.Close() }()
 	}
 	defer func() {
 		if err := env.Stop(); err != nil {
@@ -80,10 +96,11 @@ func run() error {
 	}
 
 	op, err := operator.New(ctx, cfg, operator.Options{
-		SCIMAddr:    envOr("SCIM_ADDR", "127.0.0.1:8080"),
-		MetricsAddr: envOr("METRICS_ADDR", "127.0.0.1:8082"),
-		ProbeAddr:   "0",
-		SCIM:        scimserver.DefaultOptions,
+		GracefulShutdownTimeout: stopTimeout,
+		SCIMAddr:                envOr("SCIM_ADDR", "127.0.0.1:8080"),
+		MetricsAddr:             envOr("METRICS_ADDR", "127.0.0.1:8082"),
+		ProbeAddr:               "0",
+		SCIM:                    scimserver.DefaultOptions,
 	}, log)
 	if err != nil {
 		return err

@@ -76,6 +76,9 @@ type Options struct {
 	// SharedProcess: another operator runs in this process (tests of two replicas), so the
 	// controllers' names repeat.
 	SharedProcess bool
+	// GracefulShutdownTimeout bounds how long stopping waits for runnables (controller-runtime's
+	// default, 30 s, when 0).
+	GracefulShutdownTimeout time.Duration
 }
 
 // Operator is a configured manager with its SCIM listener open.
@@ -102,14 +105,21 @@ func must(err error) {
 // +kubebuilder:rbac:groups=scim.scim-operator.io,resources=scimtenants,verbs=get;list;watch
 // +kubebuilder:rbac:groups="",resources=events,verbs=create;patch
 
+// reconcileTimeout is the longest a reconcile may take: a backstop, so that no worker is held
+// forever by a wait that has no deadline of its own.
+const reconcileTimeout = 5 * time.Minute
+
+// gracefulShutdown is d, or controller-runtime's default when 0.
+func gracefulShutdown(d time.Duration) *time.Duration {
+	if d == 0 {
+		return nil
+	}
+	return &d
+}
+
 // New builds the operator against the API server of cfg and opens the SCIM listener, so an
 // address already in use fails here rather than after start.
 func New(ctx context.Context, cfg *rest.Config, opts Options, log logr.Logger) (*Operator, error) {
-	if len(opts.WatchNamespaces) > 1 {
-		// controller-runtime's read-your-writes client is documented not to work across several
-		// explicitly configured namespaces.
-		log.Info("several watched namespaces: a SCIM read right after a write may not see it yet", "namespaces", opts.WatchNamespaces)
-	}
 	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
 		Scheme:                  Scheme(),
 		Logger:                  log,
@@ -118,8 +128,13 @@ func New(ctx context.Context, cfg *rest.Config, opts Options, log logr.Logger) (
 		PprofBindAddress:        opts.PprofAddr,
 		LeaderElection:          opts.LeaderElection,
 		LeaderElectionID:        "scim-operator.scim-operator.io",
+		GracefulShutdownTimeout: gracefulShutdown(opts.GracefulShutdownTimeout),
 		LeaderElectionNamespace: opts.LeaderElectionNamespace,
-		Controller:              config.Controller{SkipNameValidation: ptr.To(opts.SharedProcess)},
+		Controller: config.Controller{
+			SkipNameValidation: ptr.To(opts.SharedProcess),
+			// A last bound on a reconcile: each read and wait in it has its own, shorter one.
+			ReconciliationTimeout: reconcileTimeout,
+		},
 		Cache: cache.Options{
 			ByObject: map[client.Object]cache.ByObject{
 				// Only tenant credentials: the operator never caches the cluster's other Secrets.
@@ -129,11 +144,9 @@ func New(ctx context.Context, cfg *rest.Config, opts Options, log logr.Logger) (
 			// Users, groups and shards are cached without managedFields (about half of a user
 			// object's bytes); SCIM meta.lastModified, computed from them, is kept aside.
 			DefaultTransform: resource.CacheTransform,
+			// Informers reconnect within a second of the API server's return (newInformer).
+			NewInformer: newInformer,
 		},
-		Client: client.Options{Cache: &client.CacheOptions{
-			// A SCIM read right after a write on this replica sees that write.
-			EnableReadYourWritesConsistency: ptr.To(true),
-		}},
 	})
 	if err != nil {
 		return nil, fmt.Errorf("creating manager: %w", err)
@@ -150,23 +163,30 @@ func New(ctx context.Context, cfg *rest.Config, opts Options, log logr.Logger) (
 	if err != nil {
 		return nil, err
 	}
-	st, err := store.New(ctx, mgr.GetClient(), live, mgr.GetCache(), store.Options{MembersPerShard: opts.MembersPerShard})
+	// A SCIM read right after a write on this replica sees that write: writes wait, bounded, for
+	// the cache to show them, and every read of the cache has a deadline.
+	cached, err := store.NewConsistentClient(ctx, mgr.GetClient(), mgr.GetCache(),
+		&scimv1.ScimUser{}, &scimv1.ScimGroup{}, &scimv1.ScimGroupMemberShard{}, &scimv1.ScimApp{})
+	if err != nil {
+		return nil, fmt.Errorf("read-your-writes client: %w", err)
+	}
+	st, err := store.New(ctx, cached, live, mgr.GetCache(), store.Options{MembersPerShard: opts.MembersPerShard})
 	if err != nil {
 		return nil, fmt.Errorf("ordering the store's listings: %w", err)
 	}
-	prov := &provisioning.Provisioner{Client: mgr.GetClient(), Reader: mgr.GetAPIReader(), Store: st}
+	prov := &provisioning.Provisioner{Client: cached, Reader: mgr.GetAPIReader(), Store: st}
 	events := mgr.GetEventRecorder("scim-operator")
 	workers := opts.Workers
 	if workers == 0 {
 		workers = 4
 	}
-	if err := (&controllers.ScimUserReconciler{Client: mgr.GetClient(), Store: st, Provisioner: prov, Events: events, Workers: workers}).SetupWithManager(mgr); err != nil {
+	if err := (&controllers.ScimUserReconciler{Client: cached, Store: st, Provisioner: prov, Events: events, Workers: workers}).SetupWithManager(mgr); err != nil {
 		return nil, fmt.Errorf("setting up the ScimUser controller: %w", err)
 	}
-	if err := (&controllers.ScimGroupReconciler{Client: mgr.GetClient(), Store: st, Provisioner: prov, Events: events, Workers: workers}).SetupWithManager(mgr); err != nil {
+	if err := (&controllers.ScimGroupReconciler{Client: cached, Store: st, Provisioner: prov, Events: events, Workers: workers}).SetupWithManager(mgr); err != nil {
 		return nil, fmt.Errorf("setting up the ScimGroup controller: %w", err)
 	}
-	if err := (&controllers.ScimAppReconciler{Client: mgr.GetClient(), Provisioner: prov, Events: events}).SetupWithManager(mgr); err != nil {
+	if err := (&controllers.ScimAppReconciler{Client: cached, Provisioner: prov, Events: events}).SetupWithManager(mgr); err != nil {
 		return nil, fmt.Errorf("setting up the ScimApp controller: %w", err)
 	}
 	if err := (&controllers.ScimTenantReconciler{Client: mgr.GetClient(), Events: events}).SetupWithManager(mgr); err != nil {
@@ -203,16 +223,15 @@ func New(ctx context.Context, cfg *rest.Config, opts Options, log logr.Logger) (
 	if err != nil {
 		return nil, err
 	}
-	// The cache itself, not the manager's client: credentials and tenant settings are never
-	// written by the operator, so every request would pay the client's read-your-writes
-	// bookkeeping for nothing (two reads per request).
+	// The cache itself: credentials and tenant settings are never written by the operator, so
+	// there is no write of this replica to wait for.
 	auth := tenant.NewAuthenticator(mgr.GetCache(), tokens, idptoken.NewVerifier(nil))
 	audit := log.WithName("audit")
 	if opts.Audit != nil {
 		audit = *opts.Audit
 	}
 	api := scimserver.New(scimserver.Deps{
-		Store: st, Cache: mgr.GetClient(), Auth: auth, Tokens: tokens, Extensions: extensions, Log: log.WithName("scim"), Audit: audit,
+		Store: st, Cache: cached, Auth: auth, Tokens: tokens, Extensions: extensions, Log: log.WithName("scim"), Audit: audit,
 	}, opts.SCIM)
 
 	ln, err := net.Listen("tcp", opts.SCIMAddr)

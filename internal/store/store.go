@@ -45,8 +45,9 @@ type Informers interface {
 	GetInformer(ctx context.Context, obj client.Object, opts ...cache.InformerGetOption) (cache.Informer, error)
 }
 
-// New returns a store. cached must be a cache-backed client with read-your-writes consistency,
-// and informers its cache; live a client without cache.
+// New returns a store. cached must be a cache-backed client with read-your-writes consistency
+// whose reads and waits are bounded (a ConsistentClient), and informers its cache; live a
+// client without cache.
 func New(ctx context.Context, cached, live client.Client, informers Informers, opts Options) (*Store, error) {
 	s := &Store{
 		live:            live,
@@ -55,7 +56,7 @@ func New(ctx context.Context, cached, live client.Client, informers Informers, o
 		members:         newMemberGroups(),
 		membersPerShard: cmp.Or(opts.MembersPerShard, DefaultMembersPerShard),
 	}
-	s.client = boundedReads{recordingWrites{Client: cached, users: s.users, groups: s.groups, members: s.members}}
+	s.client = recordingWrites{Client: cached, users: s.users, groups: s.groups, members: s.members}
 	for obj, order := range map[client.Object]interface{ watch(eventSource) error }{
 		&scimv1.ScimUser{}: s.users, &scimv1.ScimGroup{}: s.groups, &scimv1.ScimGroupMemberShard{}: s.members,
 	} {
@@ -110,7 +111,14 @@ func (s *Store) update(ctx context.Context, key types.NamespacedName, obj client
 func (s *Store) delete(ctx context.Context, key types.NamespacedName, obj client.Object, check Precondition) error {
 	reader := client.Reader(s.client)
 	err := retry.OnError(retry.DefaultBackoff, apierrors.IsConflict, func() error {
-		if err := reader.Get(ctx, key, obj); err != nil {
+		err := reader.Get(ctx, key, obj)
+		if apierrors.IsNotFound(err) && reader != client.Reader(s.live) {
+			// This replica's cache may be behind (its watch just came back, and another
+			// replica created the object): a 404 would tell the client the object is gone
+			// while it stays, so ask the API server.
+			err = s.live.Get(ctx, key, obj)
+		}
+		if err != nil {
 			return err
 		}
 		reader = s.live
