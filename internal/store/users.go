@@ -67,8 +67,9 @@ func (s *Store) createUser(ctx context.Context, ns, id string, spec scimv1.ScimU
 	if password != nil {
 		u.Spec.PasswordSecretRef = &corev1.LocalObjectReference{Name: passwordSecretName(id)}
 	}
-	// keepsUserName waits for the cache to show the create, and takes it back if it does not.
-	if err := s.client.Create(ctx, u, client.DisableReadYourWritesConsistency); err != nil {
+	// The consistent client returns once the cache shows the user, so a filter right after the
+	// POST finds it.
+	if err := s.client.Create(ctx, u); err != nil {
 		return nil, err
 	}
 	if password != nil {
