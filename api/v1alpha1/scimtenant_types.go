@@ -119,10 +119,10 @@ type ScimTenantSpec struct {
 	UserPatchResponse PatchResponse `json:"userPatchResponse,omitempty"`
 }
 
-// ScimTenant configures the tenant of its namespace: accepted extensions, page sizes, rate
-// limit and trusted token issuers. A namespace without one is a tenant with the defaults as
-// soon as it holds a credential Secret. Only one ScimTenant per namespace is honoured: the
-// oldest.
+// ScimTenant makes its namespace a tenant and configures it: accepted extensions, page sizes,
+// rate limit and trusted token issuers. Credential Secrets of a namespace without a ScimTenant
+// authenticate nobody; an empty spec means the defaults. Only one ScimTenant per namespace is
+// honoured: the oldest.
 // +kubebuilder:object:root=true
 // +kubebuilder:resource:shortName=st,categories=scim
 // +kubebuilder:printcolumn:name="Max Page",type=integer,JSONPath=`.spec.maxPageSize`
