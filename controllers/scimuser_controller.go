@@ -44,7 +44,9 @@ type ScimUserReconciler struct {
 // +kubebuilder:rbac:groups=scim.scim-operator.io,resources=scimusers,verbs=get;list;watch;create;update;patch;delete
 // +kubebuilder:rbac:groups=scim.scim-operator.io,resources=scimusers/status,verbs=get;update;patch
 // +kubebuilder:rbac:groups=scim.scim-operator.io,resources=scimusers/finalizers,verbs=update
-// +kubebuilder:rbac:groups="",resources=secrets,verbs=get;list;watch;create;update;delete
+// +kubebuilder:rbac:groups="",resources=secrets,verbs=get;list;watch
+// Secret writes (users' password Secrets) are granted only in tenant namespaces, never
+// cluster-wide: config/samples/tenant.yaml and the chart's rbac.yaml (docs/security.md).
 
 // Reconcile computes the status of one ScimUser and provisions it.
 func (r *ScimUserReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {

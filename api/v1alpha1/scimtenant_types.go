@@ -186,10 +186,10 @@ type ScimTenantStatus struct {
 	Conditions []metav1.Condition `json:"conditions,omitempty" patchStrategy:"merge" patchMergeKey:"type"`
 }
 
-// ScimTenant configures the tenant of its namespace: accepted extensions, page sizes, rate
-// and concurrency limits and trusted token issuers. A namespace without one is a tenant with the defaults as
-// soon as it holds a credential Secret. Only one ScimTenant per namespace is honoured: the
-// oldest.
+// ScimTenant makes its namespace a tenant and configures it: accepted extensions, page sizes,
+// rate and concurrency limits and trusted token issuers. Credential Secrets of a namespace
+// without a ScimTenant authenticate nobody; an empty spec means the defaults. Only one
+// ScimTenant per namespace is honoured: the oldest.
 // +kubebuilder:object:root=true
 // +kubebuilder:subresource:status
 // +kubebuilder:resource:shortName=st,categories=scim

@@ -79,10 +79,14 @@ func startControlPlane(repo, kubeconfig string, consistencyCheck bool) (*envtest
 	return env, cfg, nil
 }
 
-// newTenant creates a namespace with a bearer-token credential and returns the token.
+// newTenant creates a namespace, its ScimTenant and a bearer-token credential, and returns
+// the token.
 func newTenant(ctx context.Context, c client.Client, ns string) (string, error) {
 	if err := c.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}); err != nil && !apierrors.IsAlreadyExists(err) {
 		return "", fmt.Errorf("creating namespace %s: %w", ns, err)
+	}
+	if err := c.Create(ctx, &scimv1.ScimTenant{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "tenant"}}); err != nil && !apierrors.IsAlreadyExists(err) {
+		return "", fmt.Errorf("creating the ScimTenant of %s: %w", ns, err)
 	}
 	b := make([]byte, 32)
 	_, _ = rand.Read(b)

@@ -14,6 +14,7 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 
 	scimv1 "github.com/scim-operator/scim-operator/api/v1alpha1"
+	"github.com/scim-operator/scim-operator/internal/secretaccess"
 )
 
 // provisionTimeout bounds the wait for one account: far above the target (250 ms), so a slow
@@ -37,8 +38,9 @@ func (b *bench) provisioning(ctx context.Context) (*Result, error) {
 	logf("provisioning into %s", app.name())
 
 	secret := &corev1.Secret{
-		ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "downstream-token"},
-		Data:       map[string][]byte{"token": []byte(app.token())},
+		ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "downstream-token",
+			Labels: map[string]string{secretaccess.UsableLabel: "true"}},
+		Data: map[string][]byte{"token": []byte(app.token())},
 	}
 	if err := b.k8s.Create(ctx, secret); err != nil {
 		return nil, err

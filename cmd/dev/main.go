@@ -24,6 +24,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 
+	scimv1 "github.com/scim-operator/scim-operator/api/v1alpha1"
 	"github.com/scim-operator/scim-operator/internal/operator"
 	"github.com/scim-operator/scim-operator/internal/tenant"
 	"github.com/scim-operator/scim-operator/scimserver"
@@ -98,9 +99,10 @@ func run() error {
 	op, err := operator.New(ctx, cfg, operator.Options{
 		GracefulShutdownTimeout: stopTimeout,
 		SCIMAddr:                envOr("SCIM_ADDR", "127.0.0.1:8080"),
-		MetricsAddr:             envOr("METRICS_ADDR", "127.0.0.1:8082"),
-		ProbeAddr:               "0",
-		SCIM:                    scimserver.DefaultOptions,
+		// Plain HTTP (MetricsSecure off), on loopback only.
+		MetricsAddr: envOr("METRICS_ADDR", "127.0.0.1:8082"),
+		ProbeAddr:   "0",
+		SCIM:        scimserver.DefaultOptions,
 	}, log)
 	if err != nil {
 		return err
@@ -152,6 +154,11 @@ func ensureTenant(ctx context.Context, cfg *rest.Config) (string, error) {
 	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: tenantNamespace}}
 	if err := c.Create(ctx, ns); err != nil && !apierrors.IsAlreadyExists(err) {
 		return "", fmt.Errorf("creating namespace %s: %w", tenantNamespace, err)
+	}
+	// The ScimTenant is what makes the namespace a tenant: without it the token is refused.
+	st := &scimv1.ScimTenant{ObjectMeta: metav1.ObjectMeta{Namespace: tenantNamespace, Name: tenantNamespace}}
+	if err := c.Create(ctx, st); err != nil && !apierrors.IsAlreadyExists(err) {
+		return "", fmt.Errorf("creating the ScimTenant of %s: %w", tenantNamespace, err)
 	}
 	var secret corev1.Secret
 	err = c.Get(ctx, types.NamespacedName{Namespace: tenantNamespace, Name: tokenSecretName}, &secret)

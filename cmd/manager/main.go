@@ -21,6 +21,7 @@ func main() {
 	flag.Int64Var(&opts.SCIM.MaxBodyBytes, "max-body-bytes", scimserver.DefaultOptions.MaxBodyBytes, "Largest SCIM request body accepted, in bytes; larger ones are answered 413 (also advertised as the bulk maxPayloadSize).")
 	flag.StringVar(&opts.SCIM.PublicURL, "scim-public-url", "", "Base URL clients use for the SCIM API, for example https://scim.example.com/scim/v2; derived from each request when empty.")
 	flag.StringVar(&opts.MetricsAddr, "metrics-bind-address", ":8080", `Address of the metrics endpoint; "0" turns it off.`)
+	flag.BoolVar(&opts.MetricsSecure, "metrics-secure", true, "Serve metrics over HTTPS, only to callers whose Kubernetes token may GET /metrics; false: plain HTTP to anyone.")
 	flag.StringVar(&opts.ProbeAddr, "health-probe-bind-address", ":8081", "Address of /healthz and /readyz.")
 	flag.StringVar(&opts.PprofAddr, "pprof-bind-address", "0", `Address of Go's /debug/pprof endpoints, for example 127.0.0.1:6060; "0" turns them off.`)
 	flag.BoolVar(&opts.LeaderElection, "leader-elect", true, "Run the controllers on one replica at a time.")

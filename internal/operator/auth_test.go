@@ -20,6 +20,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
 
 	scimv1 "github.com/scim-operator/scim-operator/api/v1alpha1"
 	"github.com/scim-operator/scim-operator/internal/tenant"
@@ -38,10 +39,12 @@ func credential(t *testing.T, ns, name, method string, data map[string]string) *
 	return s
 }
 
-// settings gives the tenant of ns a ScimTenant.
+// settings sets the spec of the ScimTenant of ns, creating it if ns is not a tenant yet.
 func settings(t *testing.T, ns string, spec scimv1.ScimTenantSpec) {
 	t.Helper()
-	if err := k8s.Create(context.Background(), &scimv1.ScimTenant{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "settings"}, Spec: spec}); err != nil {
+	ctx := context.Background()
+	st := &scimv1.ScimTenant{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: tenantObjectName}}
+	if _, err := controllerutil.CreateOrUpdate(ctx, k8s, st, func() error { st.Spec = spec; return nil }); err != nil {
 		t.Fatal(err)
 	}
 }

@@ -18,6 +18,7 @@ import (
 	"k8s.io/client-go/rest"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
+	scimv1 "github.com/scim-operator/scim-operator/api/v1alpha1"
 	"github.com/scim-operator/scim-operator/internal/operator"
 	"github.com/scim-operator/scim-operator/internal/operatortest"
 	"github.com/scim-operator/scim-operator/internal/scimtest"
@@ -116,12 +117,19 @@ func (r *records) containing(s string) []string {
 	return out
 }
 
-// newTenant creates a namespace with a bearer-token Secret and returns both.
+// tenantObjectName names the ScimTenant that newTenant creates.
+const tenantObjectName = "tenant"
+
+// newTenant creates a namespace, its ScimTenant and a bearer-token Secret, and returns the
+// namespace and the token.
 func newTenant(t *testing.T) (namespace, token string) {
 	t.Helper()
 	ctx := context.Background()
 	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{GenerateName: "tenant-"}}
 	if err := k8s.Create(ctx, ns); err != nil {
+		t.Fatal(err)
+	}
+	if err := k8s.Create(ctx, &scimv1.ScimTenant{ObjectMeta: metav1.ObjectMeta{Namespace: ns.Name, Name: tenantObjectName}}); err != nil {
 		t.Fatal(err)
 	}
 	token = "token-" + ns.Name

@@ -24,6 +24,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/config"
 	"sigs.k8s.io/controller-runtime/pkg/healthz"
 	"sigs.k8s.io/controller-runtime/pkg/manager"
+	"sigs.k8s.io/controller-runtime/pkg/metrics/filters"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
 	scimv1 "github.com/scim-operator/scim-operator/api/v1alpha1"
@@ -45,6 +46,10 @@ type Options struct {
 	SCIMAddr string
 	// MetricsAddr serves Prometheus metrics; "0" turns them off.
 	MetricsAddr string
+	// MetricsSecure serves them over HTTPS (a self-signed certificate) to callers whose token
+	// the API server authenticates and authorises for GET /metrics; plain HTTP to anyone
+	// otherwise, which `make dev` keeps on loopback.
+	MetricsSecure bool
 	// ProbeAddr serves /healthz and /readyz; "0" turns them off.
 	ProbeAddr string
 	// PprofAddr serves Go's /debug/pprof; off when "" or "0". Profiles reveal internals: bind it
@@ -123,7 +128,7 @@ func New(ctx context.Context, cfg *rest.Config, opts Options, log logr.Logger) (
 	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
 		Scheme:                  Scheme(),
 		Logger:                  log,
-		Metrics:                 metricsserver.Options{BindAddress: opts.MetricsAddr},
+		Metrics:                 metricsOptions(opts),
 		HealthProbeBindAddress:  opts.ProbeAddr,
 		PprofBindAddress:        opts.PprofAddr,
 		LeaderElection:          opts.LeaderElection,
@@ -277,6 +282,20 @@ func (o *Operator) serveTLS(cfg *rest.Config, secret string, log logr.Logger) er
 	o.listener = tls.NewListener(o.listener, certs.TLSConfig())
 	o.scheme = "https"
 	return nil
+}
+
+// metricsOptions: with MetricsSecure, controller-runtime's filter reviews each caller's token
+// (TokenReview) and asks whether it may GET the path (SubjectAccessReview), as kubebuilder's
+// projects do. Those two creates are cluster-scoped, so they are granted by a ClusterRole of
+// their own (config/rbac/metrics_auth_role.yaml), not by the markers, which namespaced mode
+// turns into Roles.
+func metricsOptions(opts Options) metricsserver.Options {
+	m := metricsserver.Options{BindAddress: opts.MetricsAddr}
+	if opts.MetricsSecure {
+		m.SecureServing = true
+		m.FilterProvider = filters.WithAuthenticationAndAuthorization
+	}
+	return m
 }
 
 func namespaces(names []string) map[string]cache.Config {

@@ -14,6 +14,7 @@ import (
 
 	scimv1 "github.com/scim-operator/scim-operator/api/v1alpha1"
 	"github.com/scim-operator/scim-operator/connectors"
+	"github.com/scim-operator/scim-operator/internal/secretaccess"
 )
 
 // connections keeps one connector client per app and generation, so that a reconcile does not
@@ -64,17 +65,22 @@ func (c *connections) forget(app *scimv1.ScimApp) {
 	}
 }
 
-// secretReader reads Secrets of one namespace directly from the API server: the operator's
-// cache holds only credential Secrets.
+// secretReader reads the Secrets an app references, directly from the API server (the
+// operator's cache holds only credential Secrets), and only those the app may use: an app's
+// author may not be allowed to read the Secrets of its namespace, and a connector sends what it
+// reads to an address that author chose.
 type secretReader struct {
-	reader    client.Reader
-	namespace string
+	reader client.Reader
+	app    *scimv1.ScimApp
 }
 
 func (s secretReader) Get(ctx context.Context, ref scimv1.SecretKeyRef) ([]byte, error) {
 	var secret corev1.Secret
-	if err := s.reader.Get(ctx, types.NamespacedName{Namespace: s.namespace, Name: ref.Name}, &secret); err != nil {
+	if err := s.reader.Get(ctx, types.NamespacedName{Namespace: s.app.Namespace, Name: ref.Name}, &secret); err != nil {
 		return nil, fmt.Errorf("secret %s: %w", ref.Name, err)
+	}
+	if !secretaccess.MayRead(&secret, s.app) {
+		return nil, connectors.ConfigError("%v", &secretaccess.NotUsableError{Secret: ref.Name, Owner: "ScimApp"})
 	}
 	value, ok := secret.Data[ref.Key]
 	if !ok {

@@ -15,6 +15,7 @@ import (
 	"github.com/scim-operator/scim-operator/internal/patch"
 	"github.com/scim-operator/scim-operator/internal/resource"
 	"github.com/scim-operator/scim-operator/internal/schema"
+	"github.com/scim-operator/scim-operator/internal/secretaccess"
 	"github.com/scim-operator/scim-operator/internal/store"
 )
 
@@ -57,6 +58,8 @@ func (p *Provisioner) connectorUser(ctx context.Context, u *scimv1.ScimUser, app
 			return out, errPasswordNotYet
 		case err != nil:
 			return out, err
+		case !secretaccess.MayRead(&secret, u):
+			return out, connectors.ConfigError("passwordSecretRef: %v", &secretaccess.NotUsableError{Secret: ref.Name, Owner: "ScimUser"})
 		}
 		if pw, ok := secret.Data[store.PasswordKey]; ok {
 			password := string(pw)

@@ -39,7 +39,7 @@ func (p *Provisioner) Apps(ctx context.Context, ns string) ([]scimv1.ScimApp, er
 
 // Connect returns the client of app, checking nothing.
 func (p *Provisioner) Connect(ctx context.Context, app *scimv1.ScimApp) (connectors.Client, error) {
-	return p.conns.get(ctx, app, secretReader{reader: p.Reader, namespace: app.Namespace})
+	return p.conns.get(ctx, app, secretReader{reader: p.Reader, app: app})
 }
 
 // Forget drops app's client, to reconnect next time.

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"net/http"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -13,6 +14,7 @@ import (
 
 	scimv1 "github.com/scim-operator/scim-operator/api/v1alpha1"
 	"github.com/scim-operator/scim-operator/internal/scimerr"
+	"github.com/scim-operator/scim-operator/internal/secretaccess"
 )
 
 // PasswordKey is the key of the password in a user's password Secret.
@@ -98,7 +100,9 @@ func (s *Store) ReplaceUser(ctx context.Context, ns, id string, spec scimv1.Scim
 			ref := u.Spec.PasswordSecretRef
 			u.Spec = spec
 			u.Spec.PasswordSecretRef = ref
-			if password != nil && ref == nil {
+			if password != nil {
+				// A new password always goes into the operator's own Secret, never into one
+				// a kubectl edit of the reference named (secretaccess).
 				u.Spec.PasswordSecretRef = &corev1.LocalObjectReference{Name: passwordSecretName(id)}
 			}
 			return nil
@@ -137,22 +141,60 @@ func (s *Store) DeleteUser(ctx context.Context, ns, id string, check Preconditio
 	}
 	s.release(ctx, ns, scimv1.ClaimUserName, u.Spec.UserName, id)
 	if ref := u.Spec.PasswordSecretRef; ref != nil {
-		secret := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: ref.Name}}
-		_ = client.IgnoreNotFound(s.live.Delete(context.WithoutCancel(ctx), secret))
+		s.deleteOwnedSecret(context.WithoutCancel(ctx), &u, ref.Name)
 	}
 	return s.removeFromAllGroups(context.WithoutCancel(ctx), ns, id)
 }
 
-// writePassword creates or updates the password Secret of u, owned by u.
+// deleteOwnedSecret deletes Secret name at once if u owns it (the garbage collector would
+// only once u is gone, after its deprovisioning). A Secret u does not own is someone else's:
+// the reference may have been pointed at it by anyone allowed to edit u.
+func (s *Store) deleteOwnedSecret(ctx context.Context, u *scimv1.ScimUser, name string) {
+	var secret corev1.Secret
+	if err := s.live.Get(ctx, types.NamespacedName{Namespace: u.Namespace, Name: name}, &secret); err != nil || !secretaccess.OwnedBy(&secret, u) {
+		return
+	}
+	uid, rv := secret.UID, secret.ResourceVersion
+	_ = s.live.Delete(ctx, &secret, client.Preconditions{UID: &uid, ResourceVersion: &rv})
+}
+
+// writePassword stores password in u's own password Secret, creating it owned by u. It never
+// overwrites a Secret u does not own.
+//
+// The Secret write verbs are granted only in tenant namespaces (config/rbac/
+// tenant_secrets_role.yaml, the chart's rbac.yaml); elsewhere the API server refuses them.
 func (s *Store) writePassword(ctx context.Context, u *scimv1.ScimUser, password string) error {
-	secret := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: u.Namespace, Name: u.Spec.PasswordSecretRef.Name}}
-	_, err := controllerutil.CreateOrUpdate(ctx, s.live, secret, func() error {
-		secret.Type = corev1.SecretTypeOpaque
+	name := u.Spec.PasswordSecretRef.Name
+	var secret corev1.Secret
+	err := s.live.Get(ctx, types.NamespacedName{Namespace: u.Namespace, Name: name}, &secret)
+	switch {
+	case apierrors.IsNotFound(err):
+		secret = corev1.Secret{
+			ObjectMeta: metav1.ObjectMeta{Namespace: u.Namespace, Name: name},
+			Type:       corev1.SecretTypeOpaque,
+			Data:       map[string][]byte{PasswordKey: []byte(password)},
+		}
+		if err := controllerutil.SetControllerReference(u, &secret, s.live.Scheme()); err != nil {
+			return err
+		}
+		err = s.live.Create(ctx, &secret)
+	case err != nil:
+	case !secretaccess.OwnedBy(&secret, u):
+		if ref := metav1.GetControllerOfNoCopy(&secret); ref != nil && ref.Kind == "ScimUser" && ref.Name == u.Name {
+			// The Secret of an earlier user with this id, which the garbage collector is
+			// about to delete.
+			return scimerr.Unavailable(retryAfter, "the password Secret of an earlier user with this id is still being deleted; retry")
+		}
+		return scimerr.New(http.StatusConflict, "", "Secret %s exists and is not owned by this user: the password was not stored", name)
+	default:
 		secret.Data = map[string][]byte{PasswordKey: []byte(password)}
-		return controllerutil.SetControllerReference(u, secret, s.live.Scheme())
-	})
-	if apierrors.IsAlreadyExists(err) || apierrors.IsConflict(err) {
+		err = s.live.Update(ctx, &secret)
+	}
+	switch {
+	case apierrors.IsAlreadyExists(err) || apierrors.IsConflict(err):
 		return scimerr.Unavailable(retryAfter, "the password is being changed concurrently; retry")
+	case apierrors.IsForbidden(err):
+		return scimerr.New(http.StatusForbidden, "", "the operator may not store passwords in this tenant's namespace (see the operator's tenant namespaces in docs/security.md)")
 	}
 	return fromAPI(err)
 }

@@ -119,7 +119,7 @@ func (a *Authenticator) client(ctx context.Context, clientID, clientSecret strin
 }
 
 // match finds the one credential Secret of method identified by value whose secret part
-// verify accepts. The index holds hashes, so finding candidates reveals nothing through
+// verify accepts, in a namespace that is a tenant (IsTenant). The index holds hashes, so finding candidates reveals nothing through
 // timing; verify compares in constant time. Credentials that match in two tenants (the same
 // token pasted into two namespaces) authenticate nobody: a request must never be able to land
 // in the wrong tenant.
@@ -141,6 +141,11 @@ func (a *Authenticator) match(ctx context.Context, method string, value []byte, 
 		if s.Labels[CredentialLabel] != method || !verify(s) {
 			continue
 		}
+		if ok, err := a.IsTenant(ctx, s.Namespace); err != nil {
+			return nil, err
+		} else if !ok {
+			continue
+		}
 		if found != nil && found.Namespace != s.Namespace {
 			return nil, nil
 		}
@@ -159,6 +164,11 @@ func (a *Authenticator) stillBound(ctx context.Context, t Tenant) error {
 		return err
 	}
 	if err != nil || s.Labels[CredentialLabel] != MethodOAuthClient || !a.tokens.Bound(t, clientBinding(&s)) {
+		return ErrUnauthenticated
+	}
+	if ok, err := a.IsTenant(ctx, t.Namespace); err != nil {
+		return err
+	} else if !ok {
 		return ErrUnauthenticated
 	}
 	return nil

@@ -1,6 +1,6 @@
 // Package tenant finds the tenant a request belongs to from its credentials, and the tenant's
-// settings. A tenant is a namespace; its credentials are Secrets in that namespace carrying the
-// CredentialLabel, and its settings an optional ScimTenant object. The operator caches only such
+// settings. A tenant is a namespace with a ScimTenant object, which holds its settings; its
+// credentials are Secrets in that namespace carrying the CredentialLabel. The operator caches only such
 // Secrets, so authenticating never reaches the API server and no other Secret is read.
 package tenant
 

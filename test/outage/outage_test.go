@@ -56,6 +56,9 @@ func TestAPIServerDownGivesRetryable503(t *testing.T) {
 	if err := k8s.Create(ctx, ns); err != nil {
 		t.Fatal(err)
 	}
+	if err := k8s.Create(ctx, &scimv1.ScimTenant{ObjectMeta: metav1.ObjectMeta{Namespace: "outage", Name: "tenant"}}); err != nil {
+		t.Fatal(err)
+	}
 	if err := k8s.Create(ctx, secret); err != nil {
 		t.Fatal(err)
 	}

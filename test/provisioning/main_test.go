@@ -20,6 +20,7 @@ import (
 	"github.com/scim-operator/scim-operator/internal/operator"
 	"github.com/scim-operator/scim-operator/internal/operatortest"
 	"github.com/scim-operator/scim-operator/internal/scimtest"
+	"github.com/scim-operator/scim-operator/internal/secretaccess"
 	"github.com/scim-operator/scim-operator/internal/tenant"
 	"github.com/scim-operator/scim-operator/internal/testenv"
 	"github.com/scim-operator/scim-operator/scimserver"
@@ -69,12 +70,15 @@ func run(m *testing.M) int {
 	return m.Run()
 }
 
-// newTenant creates a namespace with a bearer-token Secret and returns both, once the token
-// works.
+// newTenant creates a namespace, its ScimTenant and a bearer-token Secret, and returns the
+// namespace and the token once the token works.
 func newTenant(t *testing.T) (namespace, token string) {
 	t.Helper()
 	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{GenerateName: "tenant-"}}
 	if err := k8s.Create(t.Context(), ns); err != nil {
+		t.Fatal(err)
+	}
+	if err := k8s.Create(t.Context(), &scimv1.ScimTenant{ObjectMeta: metav1.ObjectMeta{Namespace: ns.Name, Name: "tenant"}}); err != nil {
 		t.Fatal(err)
 	}
 	token = "token-" + ns.Name
@@ -107,7 +111,8 @@ const (
 // a one-second resync, and waits until the operator reports it Ready.
 func createApp(t *testing.T, ns string, conn scimv1.Connectors, credentials map[string][]byte) {
 	t.Helper()
-	secret := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: appSecret}, Data: credentials}
+	secret := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: appSecret,
+		Labels: map[string]string{secretaccess.UsableLabel: "true"}}, Data: credentials}
 	if err := k8s.Create(t.Context(), secret); err != nil {
 		t.Fatal(err)
 	}

@@ -81,3 +81,13 @@ app.kubernetes.io/instance: {{ .Release.Name }}
 {{- fail "ingress.host is required when ingress.enabled is true" }}
 {{- end }}
 {{- end }}
+
+{{/* Tenant namespaces where the operator may write Secrets (its users' password Secrets), as
+a JSON list: the watched namespaces, rbac.secretWriteNamespaces and the first tenant's. */}}
+{{- define "scim-operator.secretWriteNamespaces" -}}
+{{- $list := concat .Values.watchNamespaces .Values.rbac.secretWriteNamespaces -}}
+{{- if .Values.tenant.create -}}
+{{- $list = append $list .Values.tenant.namespace -}}
+{{- end -}}
+{{- $list | uniq | toJson -}}
+{{- end }}

@@ -6,11 +6,8 @@
   resources:
   - secrets
   verbs:
-  - create
-  - delete
   - get
   - list
-  - update
   - watch
 - apiGroups:
   - ""
