@@ -20,6 +20,7 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	scimv1 "github.com/scim-operator/scim-operator/api/v1alpha1"
@@ -81,6 +82,10 @@ func TestChaos(t *testing.T) {
 		ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "token", Labels: map[string]string{tenant.CredentialLabel: tenant.MethodBearer}},
 		Data:       map[string][]byte{tenant.TokenKey: []byte(token)},
 	}))
+	// The ScimTenant makes the namespace a tenant; its limits are off so that the load is
+	// answered by the server, not by the limiter.
+	must(t, k8s.Create(ctx, &scimv1.ScimTenant{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "tenant"},
+		Spec: scimv1.ScimTenantSpec{RateLimit: &scimv1.RateLimit{RequestsPerSecond: ptr.To[int32](0), MaxInFlight: ptr.To[int32](0)}}}))
 
 	bin := buildManager(t)
 	logs := t.TempDir()

@@ -168,4 +168,8 @@ func setUpTenant(t *testing.T, k8s client.Client, ns, token string) {
 	if err := k8s.Create(ctx, secret); err != nil {
 		t.Fatal(err)
 	}
+	// A namespace is a tenant only with a ScimTenant.
+	if err := k8s.Create(ctx, &scimv1.ScimTenant{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "tenant"}}); err != nil {
+		t.Fatal(err)
+	}
 }
