@@ -42,6 +42,12 @@ func scimTenant(t *testing.T, ns, name string, spec scimv1.ScimTenantSpec) *scim
 	if err := k8s.Create(context.Background(), st); err != nil {
 		t.Fatal(err)
 	}
+	// Only the oldest ScimTenant of a namespace applies: the one newTenant made goes, so that
+	// this one, created now, is the namespace's (and still makes it a tenant).
+	old := &scimv1.ScimTenant{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: tenantObjectName}}
+	if err := client.IgnoreNotFound(k8s.Delete(context.Background(), old)); err != nil {
+		t.Fatal(err)
+	}
 	return st
 }
 

@@ -168,7 +168,14 @@ func TestBulkOperationsRunWithTheRequestsAuthentication(t *testing.T) {
 	}
 	body := map[string]any{"schemas": []string{"urn:ietf:params:scim:api:messages:2.0:BulkRequest"}, "Operations": ops}
 	eventually(t, func() error {
-		return cached.Get(context.Background(), client.ObjectKey{Namespace: ns, Name: "settings"}, &scimv1.ScimTenant{})
+		var st scimv1.ScimTenant
+		if err := cached.Get(context.Background(), client.ObjectKey{Namespace: ns, Name: tenantObjectName}, &st); err != nil {
+			return err
+		}
+		if st.Spec.RateLimit == nil {
+			return fmt.Errorf("the cache does not show the tenant's rate limit yet")
+		}
+		return nil
 	})
 	res := call(t, token, http.MethodPost, "/Bulk", body).Expect(t, http.StatusOK)
 	for i, op := range res.Body["Operations"].([]any) {
