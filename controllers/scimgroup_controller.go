@@ -41,7 +41,7 @@ type ScimGroupReconciler struct {
 // +kubebuilder:rbac:groups=scim.scim-operator.io,resources=scimgroups,verbs=get;list;watch;create;update;patch;delete
 // +kubebuilder:rbac:groups=scim.scim-operator.io,resources=scimgroups/status,verbs=get;update;patch
 // +kubebuilder:rbac:groups=scim.scim-operator.io,resources=scimgroupmembershards,verbs=get;list;watch;create;update;patch;delete
-// +kubebuilder:rbac:groups=scim.scim-operator.io,resources=scimnameclaims,verbs=get;create;update;delete
+// +kubebuilder:rbac:groups=scim.scim-operator.io,resources=scimnameclaims,verbs=get;create;delete
 
 // +kubebuilder:rbac:groups=scim.scim-operator.io,resources=scimgroups/finalizers,verbs=update
 

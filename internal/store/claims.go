@@ -117,12 +117,11 @@ func (s *Store) unheldInCache(ctx context.Context, ns string, kind scimv1.ClaimK
 }
 
 // usersNamed returns the users of namespace ns with userName ignoring case, served or not,
-// from the cache as it is (without waiting for this replica's writes). The objects are shared
-// with the cache and must not be modified.
+// from the cache as it is. The objects are shared with the cache and must not be modified.
 func (s *Store) usersNamed(ctx context.Context, ns, userName string) ([]scimv1.ScimUser, error) {
 	var list scimv1.ScimUserList
 	err := s.client.List(ctx, &list, client.InNamespace(ns), client.MatchingFields{IndexUserName: FoldKey(userName)},
-		readOnly, client.DisableReadYourWritesConsistency)
+		readOnly)
 	return list.Items, fromAPI(err)
 }
 

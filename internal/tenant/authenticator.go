@@ -129,9 +129,7 @@ func (a *Authenticator) match(ctx context.Context, method string, value []byte, 
 		return nil, nil
 	}
 	var secrets corev1.SecretList
-	err := a.reader.List(ctx, &secrets, client.MatchingFields{indexCredential: key}, client.UnsafeDisableDeepCopy,
-		// Credentials need no read-your-writes wait: the operator never writes them.
-		client.DisableReadYourWritesConsistency)
+	err := a.reader.List(ctx, &secrets, client.MatchingFields{indexCredential: key}, client.UnsafeDisableDeepCopy)
 	if err != nil {
 		return nil, err
 	}
@@ -159,7 +157,7 @@ func (a *Authenticator) match(ctx context.Context, method string, value []byte, 
 // the tokens issued before.
 func (a *Authenticator) stillBound(ctx context.Context, t Tenant) error {
 	var s corev1.Secret
-	err := a.reader.Get(ctx, types.NamespacedName{Namespace: t.Namespace, Name: t.Credential}, &s, client.DisableReadYourWritesConsistency)
+	err := a.reader.Get(ctx, types.NamespacedName{Namespace: t.Namespace, Name: t.Credential}, &s)
 	if client.IgnoreNotFound(err) != nil {
 		return err
 	}

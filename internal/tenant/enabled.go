@@ -18,7 +18,7 @@ func (a *Authenticator) IsTenant(ctx context.Context, ns string) (bool, error) {
 	var list scimv1.ScimTenantList
 	// The cache, through its namespace index; no read-your-writes wait: the operator never
 	// writes ScimTenants.
-	if err := a.reader.List(ctx, &list, client.InNamespace(ns), client.UnsafeDisableDeepCopy, client.DisableReadYourWritesConsistency); err != nil {
+	if err := a.reader.List(ctx, &list, client.InNamespace(ns), client.UnsafeDisableDeepCopy); err != nil {
 		return false, err
 	}
 	return len(list.Items) > 0, nil

@@ -66,7 +66,7 @@ func oldestOf(items []scimv1.ScimTenant) *scimv1.ScimTenant {
 func applying(ctx context.Context, r client.Reader, ns string) (*scimv1.ScimTenant, error) {
 	var list scimv1.ScimTenantList
 	// No read-your-writes wait (a per-request cost): the operator writes only ScimTenants' status.
-	if err := r.List(ctx, &list, client.InNamespace(ns), client.UnsafeDisableDeepCopy, client.DisableReadYourWritesConsistency); err != nil {
+	if err := r.List(ctx, &list, client.InNamespace(ns), client.UnsafeDisableDeepCopy); err != nil {
 		return nil, err
 	}
 	return oldestOf(list.Items), nil
@@ -76,7 +76,7 @@ func applying(ctx context.Context, r client.Reader, ns string) (*scimv1.ScimTena
 // whose settings apply.
 func pairOwners(ctx context.Context, r client.Reader, issuer string) (map[string]trustedPair, error) {
 	var list scimv1.ScimTenantList
-	err := r.List(ctx, &list, client.MatchingFields{indexJWTIssuer: issuer}, client.UnsafeDisableDeepCopy, client.DisableReadYourWritesConsistency)
+	err := r.List(ctx, &list, client.MatchingFields{indexJWTIssuer: issuer}, client.UnsafeDisableDeepCopy)
 	if err != nil {
 		return nil, err
 	}

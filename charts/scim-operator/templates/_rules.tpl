@@ -67,7 +67,6 @@
   - create
   - delete
   - get
-  - update
 - apiGroups:
   - scim.scim-operator.io
   resources:
